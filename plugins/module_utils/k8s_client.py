@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A thin Kubernetes API client: raw paths, JSON in and out, retries on transient failures.
+
+It uses the `kubernetes` package only for configuration (kubeconfig, exec plugins, in-cluster
+service account) and its connection pool, and skips API discovery, which costs seconds per task.
+"""
+import json
+import os
+import random
+import time
+
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_auth import resolve
+
+try:
+    import kubernetes  # noqa: F401  (presence check; submodules are imported when a client is built)
+    HAS_KUBERNETES = True
+    KUBERNETES_IMPORT_ERROR = None
+except ImportError as error:  # pragma: no cover - depends on the environment
+    HAS_KUBERNETES = False
+    KUBERNETES_IMPORT_ERROR = error
+
+RETRIABLE_STATUS = (429, 500, 502, 503, 504)
+
+
+class KubeError(Exception):
+    """An API call failed; `status` is the HTTP status (0 when the server was not reached)."""
+
+    def __init__(self, message, status=0, reason="", body=None):
+        super(KubeError, self).__init__(message)
+        self.status = status
+        self.reason = reason
+        self.body = body or {}
+
+
+def build_configuration(params, environ=None):
+    from kubernetes import client, config
+
+    settings = resolve(params, environ)
+    configuration = client.Configuration()
+    kubeconfig = settings.get("kubeconfig")
+    in_cluster = os.environ.get("KUBERNETES_SERVICE_HOST") and not (kubeconfig or settings.get("context"))
+    if settings.get("host") and (settings.get("api_key") or settings.get("username") or settings.get("client_cert")):
+        configuration.host = settings["host"]
+    elif isinstance(kubeconfig, dict):
+        config.load_kube_config_from_dict(kubeconfig, context=settings.get("context"),
+                                          client_configuration=configuration)
+    elif in_cluster and not os.path.exists(os.path.expanduser("~/.kube/config")):
+        config.load_incluster_config(client_configuration=configuration)
+    else:
+        config.load_kube_config(config_file=kubeconfig and os.path.expanduser(kubeconfig),
+                                context=settings.get("context"), client_configuration=configuration,
+                                persist_config=settings.get("persist_config", False))
+    _apply_overrides(configuration, settings)
+    return configuration, settings
+
+
+def _apply_overrides(configuration, settings):
+    if settings.get("host"):
+        configuration.host = settings["host"]
+    if settings.get("api_key"):
+        configuration.api_key = {"authorization": "Bearer " + settings["api_key"]}
+    if settings.get("username"):
+        configuration.username = settings["username"]
+        configuration.password = settings.get("password")
+    if "validate_certs" in settings:
+        configuration.verify_ssl = settings["validate_certs"]
+    for option, attribute in (("ca_cert", "ssl_ca_cert"), ("client_cert", "cert_file"), ("client_key", "key_file"),
+                              ("proxy", "proxy"), ("no_proxy", "no_proxy")):
+        if settings.get(option):
+            setattr(configuration, attribute, settings[option])
+    headers = settings.get("proxy_headers") or {}
+    if any(headers.values()):
+        from urllib3.util import make_headers
+        configuration.proxy_headers = make_headers(**{k: v for k, v in headers.items() if v})
+
+
+class Kube(object):
+    """JSON requests against the API server with bounded retries of transient failures."""
+
+    def __init__(self, params, environ=None, retry_deadline=60.0):
+        if not HAS_KUBERNETES:
+            raise KubeError("the Python library `kubernetes` is required: {}".format(KUBERNETES_IMPORT_ERROR))
+        from kubernetes import client
+
+        configuration, settings = build_configuration(params, environ)
+        self.api = client.ApiClient(configuration)
+        if settings.get("impersonate_user"):
+            self.api.set_default_header("Impersonate-User", settings["impersonate_user"])
+        for group in settings.get("impersonate_groups") or []:
+            self.api.set_default_header("Impersonate-Group", group)
+        self.host = configuration.host
+        self.retry_deadline = retry_deadline
+
+    def request(self, method, path, query=None, body=None, content_type="application/json", stream=False,
+                timeout=None, retry=True):
+        deadline = time.monotonic() + (self.retry_deadline if retry else 0)
+        attempt = 0
+        while True:
+            try:
+                return self._once(method, path, query, body, content_type, stream, timeout)
+            except KubeError as error:
+                attempt += 1
+                wait = self._retry_wait(error, attempt)
+                if wait is None or time.monotonic() + wait > deadline:
+                    raise
+                time.sleep(wait)
+
+    @staticmethod
+    def _retry_wait(error, attempt):
+        if error.status and error.status not in RETRIABLE_STATUS:
+            return None
+        retry_after = (error.body or {}).get("_retry_after")
+        if retry_after:
+            return float(retry_after)
+        return min(5.0, 0.2 * (2 ** (attempt - 1))) * (0.75 + random.random() / 2)
+
+    def _once(self, method, path, query, body, content_type, stream, timeout):
+        from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError
+
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        if body is not None and not isinstance(body, (str, bytes)):
+            body = json.dumps(body)
+        try:
+            response = self.api.call_api(
+                path, method, query_params=list((query or {}).items()), header_params=headers, body=body,
+                auth_settings=["BearerToken"], _preload_content=False, _return_http_data_only=True,
+                _request_timeout=timeout)
+        except ApiException as error:
+            raise _api_error(method, path, error)
+        except (HTTPError, OSError) as error:
+            raise KubeError("{} {}: cannot reach the API server at {}: {}".format(method, path, self.host, error))
+        if stream:
+            return response
+        data = response.data
+        return json.loads(data) if data else {}
+
+    def get(self, path, query=None, missing_ok=False):
+        try:
+            return self.request("GET", path, query)
+        except KubeError as error:
+            if missing_ok and error.status == 404:
+                return None
+            raise
+
+    def apply(self, path, obj, field_manager, force=False, dry_run=False):
+        """Server-side apply of one object at its own path (.../namespaces/NS/KIND/NAME)."""
+        query = {"fieldManager": field_manager}
+        if force:
+            query["force"] = "true"
+        if dry_run:
+            query["dryRun"] = "All"
+        return self.request("PATCH", path, query, body=obj, content_type="application/apply-patch+yaml")
+
+    def delete(self, path, missing_ok=True, propagation="Background"):
+        try:
+            return self.request("DELETE", path, body={"propagationPolicy": propagation})
+        except KubeError as error:
+            if missing_ok and error.status == 404:
+                return None
+            raise
+
+
+def _api_error(method, path, error):
+    body = {}
+    try:
+        body = json.loads(error.body) if error.body else {}
+    except ValueError:
+        body = {"message": str(error.body)[:500]}
+    if not isinstance(body, dict):
+        body = {"message": str(body)}
+    retry_after = (error.headers or {}).get("Retry-After") if error.headers else None
+    if retry_after and retry_after.isdigit():
+        body["_retry_after"] = retry_after
+    message = body.get("message") or error.reason or "HTTP {}".format(error.status)
+    return KubeError("{} {}: {} ({})".format(method, path, message, error.status), status=error.status or 0,
+                     reason=body.get("reason", ""), body=body)

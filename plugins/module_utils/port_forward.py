@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Reach a pod's port through the API server's port-forward, from anywhere Ansible runs."""
+import socket
+import threading
+
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import KubeError
+
+
+def open_socket(kube, namespace, pod, port):
+    """A connected socket to `port` of the pod, tunnelled through the API server."""
+    from kubernetes import client
+    from kubernetes.stream import portforward
+
+    core = client.CoreV1Api(kube.api)
+    try:
+        forward = portforward(core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port))
+    except Exception as error:  # the client raises ApiException or websocket errors
+        raise KubeError("port-forward to pod {}/{} port {}: {}".format(namespace, pod, port, error))
+    return forward.socket(int(port)), forward
+
+
+def _pump(source, target):
+    try:
+        while True:
+            data = source.recv(65536)
+            if not data:
+                break
+            target.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for sock, how in ((target, socket.SHUT_WR), (source, socket.SHUT_RD)):
+            try:
+                sock.shutdown(how)
+            except OSError:
+                pass
+
+
+class LocalForward(object):
+    """Listens on 127.0.0.1:<free port>; each accepted connection gets its own tunnel to the pod.
+
+    with LocalForward(kube, "db", "antidote-0", 8087) as (host, port): ...
+    """
+
+    def __init__(self, kube, namespace, pod, port):
+        self.kube, self.namespace, self.pod, self.port = kube, namespace, pod, int(port)
+        self._listener = None
+        self._closed = threading.Event()
+
+    def __enter__(self):
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        threading.Thread(target=self._accept_loop, daemon=True).start()
+        return self._listener.getsockname()
+
+    def __exit__(self, *exc):
+        self._closed.set()
+        self._listener.close()
+
+    def _accept_loop(self):
+        while not self._closed.is_set():
+            try:
+                local, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(local,), daemon=True).start()
+
+    def _serve(self, local):
+        try:
+            remote, forward = open_socket(self.kube, self.namespace, self.pod, self.port)
+        except KubeError:
+            local.close()
+            return
+        reverse = threading.Thread(target=_pump, args=(remote, local), daemon=True)
+        reverse.start()
+        _pump(local, remote)
+        reverse.join(timeout=5)
+        local.close()
+        remote.close()
+        forward.close()

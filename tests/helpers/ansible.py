@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Run ansible-playbook the way users do, and read the recap."""
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+class PlaybookRun(object):
+    def __init__(self, completed):
+        self.rc = completed.returncode
+        self.stdout = completed.stdout
+        self.stderr = completed.stderr
+        self.recap = {}
+        for host, values in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", self.stdout, re.M):
+            self.recap[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", values)}
+
+    def total(self, key):
+        return sum(values.get(key, 0) for values in self.recap.values())
+
+    @property
+    def changed(self):
+        return self.total("changed")
+
+    @property
+    def failed(self):
+        return self.total("failed") + self.total("unreachable")
+
+    def __repr__(self):
+        return "PlaybookRun(rc={}, recap={})\n{}\n{}".format(self.rc, self.recap, self.stdout[-6000:],
+                                                              self.stderr[-3000:])
+
+
+def ansible_env(extra=None):
+    from tests.helpers.cluster import kubeconfig_path
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+        "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".build" / "collections"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "K8S_AUTH_KUBECONFIG": kubeconfig_path(),
+        "KUBECONFIG": kubeconfig_path(),
+        "PATH": str(pathlib.Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""),
+    })
+    env.update(extra or {})
+    return env
+
+
+def run_playbook(playbook, extra_vars=None, check=False, diff=False, inventory=None, env=None, args=(),
+                 timeout=900):
+    command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), str(playbook),
+               "-i", str(inventory or REPO / "inventories" / "local")]
+    if extra_vars:
+        command += ["-e", json.dumps(extra_vars)]
+    if check:
+        command.append("--check")
+    if diff:
+        command.append("--diff")
+    command += list(args)
+    completed = subprocess.run(command, capture_output=True, text=True, env=ansible_env(env), cwd=str(REPO),
+                               timeout=timeout)
+    return PlaybookRun(completed)

@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Test access to the local control plane: kubectl, namespaces and KWOK port-forward targets."""
+import json
+import pathlib
+import subprocess
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+LOCALKUBE = REPO / "tools" / "localkube" / "localkube"
+
+
+def localkube(*args, check=True):
+    return subprocess.run([str(LOCALKUBE)] + list(args), capture_output=True, text=True, check=check)
+
+
+def kubeconfig_path():
+    return localkube("kubeconfig").stdout.strip()
+
+
+def kubectl_binary():
+    from tools.localkube.localkube_lib.versions import bin_dir
+    return str(bin_dir() / "kubectl")
+
+
+def kubectl(*args, stdin=None, check=True, timeout=120):
+    command = [kubectl_binary(), "--kubeconfig", kubeconfig_path()] + list(args)
+    result = subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError("kubectl {} failed ({}): {}".format(" ".join(args), result.returncode, result.stderr))
+    return result
+
+
+def kubectl_json(*args):
+    return json.loads(kubectl(*(list(args) + ["-o", "json"])).stdout)
+
+
+def apply(manifest):
+    return kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps(manifest))
+
+
+def forward_pod_port(namespace, pod, port, target_port, target_address="127.0.0.1"):
+    """Make port-forwards to the simulated pod's `port` reach target_address:target_port (KWOK PortForward)."""
+    apply({"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "PortForward",
+           "metadata": {"name": pod, "namespace": namespace},
+           "spec": {"forwards": [{"ports": [int(port)],
+                                  "target": {"port": int(target_port), "address": target_address}}]}})

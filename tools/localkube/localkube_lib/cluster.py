@@ -1,0 +1,249 @@
+"""`localkube up|down|status`: run etcd, kube-apiserver, controller-manager, scheduler and KWOK on 127.0.0.1."""
+import json
+import os
+import pathlib
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+
+from . import pki
+from .versions import bin_dir, cache_root, load
+
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+KWOK_KINDS = ("PortForward", "ClusterPortForward", "Logs", "ClusterLogs", "Exec", "ClusterExec")
+KWOK_PLURALS = ("portforwards", "clusterportforwards", "logs", "clusterlogs", "execs", "clusterexecs")
+
+
+class Settings:
+    def __init__(self):
+        env = os.environ.get
+        self.home = pathlib.Path(env("LOCALKUBE_HOME", str(cache_root() / "cluster")))
+        self.api_port = int(env("LOCALKUBE_API_PORT", "16443"))
+        self.etcd_port = int(env("LOCALKUBE_ETCD_PORT", "12379"))
+        self.kcm_port = int(env("LOCALKUBE_KCM_PORT", "10257"))
+        self.scheduler_port = int(env("LOCALKUBE_SCHEDULER_PORT", "10259"))
+        self.kubelet_port = int(env("LOCALKUBE_KUBELET_PORT", "10247"))
+        self.nodes = int(env("LOCALKUBE_NODES", "3"))
+        self.bin = bin_dir()
+        self.pki = self.home / "pki"
+        self.logs = self.home / "logs"
+        self.run = self.home / "run"
+        self.kubeconfig = self.home / "kubeconfig"
+
+    @property
+    def server(self):
+        return "https://127.0.0.1:{}".format(self.api_port)
+
+
+def log(message):
+    print("localkube: " + message, flush=True)
+
+
+def write_kubeconfig(s):
+    config = {
+        "apiVersion": "v1", "kind": "Config", "current-context": "localkube",
+        "clusters": [{"name": "localkube", "cluster": {"server": s.server,
+                                                       "certificate-authority": str(s.pki / "ca.crt")}}],
+        "users": [{"name": "localkube-admin", "user": {"client-certificate": str(s.pki / "admin.crt"),
+                                                        "client-key": str(s.pki / "admin.key")}}],
+        "contexts": [{"name": "localkube", "context": {"cluster": "localkube", "user": "localkube-admin"}}],
+    }
+    s.kubeconfig.write_text(json.dumps(config, indent=2) + "\n")
+    s.kubeconfig.chmod(0o600)
+
+
+def commands(s):
+    b, p, kc = s.bin, s.pki, str(s.kubeconfig)
+    always_allow = "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics"
+    return {
+        "etcd": [str(b / "etcd"), "--name=localkube", "--data-dir=" + str(s.home / "etcd"),
+                 "--listen-client-urls=http://127.0.0.1:{}".format(s.etcd_port),
+                 "--advertise-client-urls=http://127.0.0.1:{}".format(s.etcd_port),
+                 "--listen-peer-urls=http://127.0.0.1:{}".format(s.etcd_port + 1),
+                 "--initial-advertise-peer-urls=http://127.0.0.1:{}".format(s.etcd_port + 1),
+                 "--initial-cluster=localkube=http://127.0.0.1:{}".format(s.etcd_port + 1),
+                 "--listen-metrics-urls=http://127.0.0.1:{}".format(s.etcd_port + 2),
+                 "--auto-compaction-retention=1", "--unsafe-no-fsync=true", "--log-level=warn"],
+        "kube-apiserver": [
+            str(b / "kube-apiserver"), "--etcd-servers=http://127.0.0.1:{}".format(s.etcd_port),
+            "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", "--secure-port={}".format(s.api_port),
+            "--endpoint-reconciler-type=none", "--authorization-mode=Node,RBAC", "--allow-privileged=true",
+            "--tls-cert-file=" + str(p / "serving.crt"), "--tls-private-key-file=" + str(p / "serving.key"),
+            "--client-ca-file=" + str(p / "ca.crt"),
+            "--kubelet-client-certificate=" + str(p / "admin.crt"), "--kubelet-client-key=" + str(p / "admin.key"),
+            "--kubelet-preferred-address-types=InternalIP",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            "--service-account-key-file=" + str(p / "sa.pub"),
+            "--service-account-signing-key-file=" + str(p / "sa.key"),
+            "--service-cluster-ip-range=10.96.0.0/16", "--service-node-port-range=30000-32767"],
+        "kube-controller-manager": [
+            str(b / "kube-controller-manager"), "--kubeconfig=" + kc, "--leader-elect=false",
+            "--bind-address=127.0.0.1", "--secure-port={}".format(s.kcm_port), always_allow,
+            "--root-ca-file=" + str(p / "ca.crt"), "--service-account-private-key-file=" + str(p / "sa.key"),
+            "--use-service-account-credentials=true", "--cluster-name=localkube",
+            "--cluster-signing-cert-file=" + str(p / "ca.crt"), "--cluster-signing-key-file=" + str(p / "ca.key"),
+            "--controllers=*,-cloud-node-lifecycle-controller,-service-lb-controller,-node-route-controller"],
+        "kube-scheduler": [
+            str(b / "kube-scheduler"), "--kubeconfig=" + kc, "--leader-elect=false",
+            "--bind-address=127.0.0.1", "--secure-port={}".format(s.scheduler_port), always_allow],
+        "kwok": [
+            str(b / "kwok"), "--kubeconfig=" + kc, "--config=" + str(s.home / "stages.yaml"),
+            "--manage-all-nodes=true", "--cidr=10.244.0.0/16", "--node-ip=127.0.0.1",
+            "--node-port={}".format(s.kubelet_port), "--server-address=127.0.0.1:{}".format(s.kubelet_port),
+            "--tls-cert-file=" + str(p / "serving.crt"), "--tls-private-key-file=" + str(p / "serving.key"),
+            "--node-lease-duration-seconds=40", "--enable-crds=" + ",".join(KWOK_KINDS)],
+    }
+
+
+def pid_of(s, name):
+    try:
+        pid = int((s.run / (name + ".pid")).read_text())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    cmdline = pathlib.Path("/proc/{}/cmdline".format(pid))
+    if cmdline.exists() and str(s.bin) not in cmdline.read_text(errors="replace"):
+        return None
+    return pid
+
+
+def start(s, name, argv):
+    if pid_of(s, name):
+        return
+    log_file = open(s.logs / (name + ".log"), "ab")
+    process = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               start_new_session=True)
+    (s.run / (name + ".pid")).write_text(str(process.pid))
+
+
+def _ssl_context(s):
+    context = ssl.create_default_context(cafile=str(s.pki / "ca.crt"))
+    context.load_cert_chain(str(s.pki / "admin.crt"), str(s.pki / "admin.key"))
+    return context
+
+
+def wait_for(what, check, timeout, s, component):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if component and not pid_of(s, component):
+            raise SystemExit("localkube: {} exited; see {}".format(component, s.logs / (component + ".log")))
+        if check():
+            return
+        time.sleep(0.2)
+    raise SystemExit("localkube: timed out after {}s waiting for {}; logs in {}".format(timeout, what, s.logs))
+
+
+def api_ready(s):
+    try:
+        with urllib.request.urlopen(s.server + "/readyz", context=_ssl_context(s), timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def etcd_ready(s):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:{}/health".format(s.etcd_port), timeout=2) as response:
+            return b'"true"' in response.read()
+    except OSError:
+        return False
+
+
+def kubectl(s, *args, stdin=None, check=True):
+    result = subprocess.run([str(s.bin / "kubectl"), "--kubeconfig", str(s.kubeconfig)] + list(args), input=stdin,
+                            text=True, capture_output=True)
+    if check and result.returncode != 0:
+        raise SystemExit("localkube: kubectl {} failed: {}".format(" ".join(args[:2]), result.stderr.strip()))
+    return result
+
+
+def node_manifest(index):
+    name = "localkube-node-{}".format(index)
+    zone = "zone-{}".format("abc"[index % 3])
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {
+        "name": name,
+        "annotations": {"node.alpha.kubernetes.io/ttl": "0", "kwok.x-k8s.io/node": "fake"},
+        "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+                   "type": "kwok", "topology.kubernetes.io/zone": zone,
+                   "topology.kubernetes.io/region": "localkube"}}}
+
+
+def up():
+    s = Settings()
+    started = time.monotonic()
+    missing = [c for c in COMPONENTS + ("kubectl",) if not (s.bin / c).exists()]
+    if missing:
+        raise SystemExit("localkube: not built yet ({} missing); run `localkube build`".format(", ".join(missing)))
+    for directory in (s.home, s.logs, s.run):
+        directory.mkdir(parents=True, exist_ok=True)
+    pki.ensure(s.pki)
+    write_kubeconfig(s)
+    shutil.copyfile(pathlib.Path(__file__).resolve().parent / "stages.yaml", s.home / "stages.yaml")
+    argv = commands(s)
+    start(s, "etcd", argv["etcd"])
+    wait_for("etcd", lambda: etcd_ready(s), 30, s, "etcd")
+    start(s, "kube-apiserver", argv["kube-apiserver"])
+    wait_for("kube-apiserver /readyz", lambda: api_ready(s), 60, s, "kube-apiserver")
+    log("api server ready after {:.1f}s".format(time.monotonic() - started))
+    kubectl(s, "apply", "--server-side", "-f", str(s.bin / "kwok-crds"))
+    kubectl(s, "wait", "--for=condition=Established", "--timeout=30s",
+            *["crd/{}.kwok.x-k8s.io".format(plural) for plural in KWOK_PLURALS])
+    for name in ("kube-controller-manager", "kube-scheduler", "kwok"):
+        start(s, name, argv[name])
+    nodes = {"apiVersion": "v1", "kind": "List", "items": [node_manifest(i) for i in range(s.nodes)]}
+    kubectl(s, "apply", "--server-side", "-f", "-", stdin=json.dumps(nodes))
+    kubectl(s, "wait", "--for=condition=Ready", "--timeout=60s", "node", "--all")
+    wait_for("default ServiceAccount", lambda: kubectl(s, "get", "serviceaccount", "default", check=False)
+             .returncode == 0, 60, s, "kube-controller-manager")
+    log("{} nodes Ready; cluster up in {:.1f}s".format(s.nodes, time.monotonic() - started))
+    log("export KUBECONFIG={}".format(s.kubeconfig))
+    return 0
+
+
+def down(purge=False):
+    s = Settings()
+    for name in reversed(COMPONENTS):
+        pid = pid_of(s, name)
+        if pid:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and pid_of(s, name):
+                time.sleep(0.1)
+            if pid_of(s, name):
+                os.kill(pid, signal.SIGKILL)
+            log("stopped {} (pid {})".format(name, pid))
+        (s.run / (name + ".pid")).unlink(missing_ok=True)
+    if purge and s.home.exists():
+        shutil.rmtree(s.home)
+        log("removed state in {}".format(s.home))
+    return 0
+
+
+def status():
+    s = Settings()
+    running = {name: pid_of(s, name) for name in COMPONENTS}
+    for name, pid in running.items():
+        print("{:<24} {}".format(name, "running (pid {})".format(pid) if pid else "stopped"))
+    healthy = all(running.values()) and api_ready(s)
+    if healthy:
+        print(kubectl(s, "get", "nodes", "-L", "topology.kubernetes.io/zone").stdout, end="")
+    print("kubeconfig: {}".format(s.kubeconfig))
+    return 0 if healthy else 1
+
+
+def kubeconfig():
+    print(Settings().kubeconfig)
+    return 0
+
+
+def versions():
+    print(json.dumps(load(), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(up())
