@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """Let `ansible-test sanity` bootstrap pip without ansible's CI file host.
 

@@ -12,7 +12,7 @@ import time
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s_auth import resolve
 
 try:
-    import kubernetes  # noqa: F401  (presence check; submodules are imported when a client is built)
+    import kubernetes.client  # noqa: F401 pylint: disable=unused-import
     HAS_KUBERNETES = True
     KUBERNETES_IMPORT_ERROR = None
 except ImportError as error:  # pragma: no cover - depends on the environment

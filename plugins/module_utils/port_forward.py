@@ -61,7 +61,7 @@ class LocalForward(object):
     def _accept_loop(self):
         while not self._closed.is_set():
             try:
-                local, _ = self._listener.accept()
+                local = self._listener.accept()[0]
             except OSError:
                 return
             threading.Thread(target=self._serve, args=(local,), daemon=True).start()

@@ -31,8 +31,8 @@ class PlaybookRun(object):
         return self.total("failed") + self.total("unreachable")
 
     def __repr__(self):
-        return "PlaybookRun(rc={}, recap={})\n{}\n{}".format(self.rc, self.recap, self.stdout[-6000:],
-                                                              self.stderr[-3000:])
+        tail = (self.stdout[-6000:], self.stderr[-3000:])
+        return "PlaybookRun(rc={}, recap={})\n{}\n{}".format(self.rc, self.recap, *tail)
 
 
 def ansible_env(extra=None):
@@ -63,5 +63,5 @@ def run_playbook(playbook, extra_vars=None, check=False, diff=False, inventory=N
         command.append("--diff")
     command += list(args)
     completed = subprocess.run(command, capture_output=True, text=True, env=ansible_env(env), cwd=str(REPO),
-                               timeout=timeout)
+                               timeout=timeout, check=False)
     return PlaybookRun(completed)

@@ -23,7 +23,7 @@ def kubectl_binary():
 
 def kubectl(*args, stdin=None, check=True, timeout=120):
     command = [kubectl_binary(), "--kubeconfig", kubeconfig_path()] + list(args)
-    result = subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
     if check and result.returncode != 0:
         raise AssertionError("kubectl {} failed ({}): {}".format(" ".join(args), result.returncode, result.stderr))
     return result

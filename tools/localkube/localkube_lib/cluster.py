@@ -46,10 +46,10 @@ def log(message):
 def write_kubeconfig(s):
     config = {
         "apiVersion": "v1", "kind": "Config", "current-context": "localkube",
-        "clusters": [{"name": "localkube", "cluster": {"server": s.server,
-                                                       "certificate-authority": str(s.pki / "ca.crt")}}],
-        "users": [{"name": "localkube-admin", "user": {"client-certificate": str(s.pki / "admin.crt"),
-                                                        "client-key": str(s.pki / "admin.key")}}],
+        "clusters": [{"name": "localkube", "cluster": {
+            "server": s.server, "certificate-authority": str(s.pki / "ca.crt")}}],
+        "users": [{"name": "localkube-admin", "user": {
+            "client-certificate": str(s.pki / "admin.crt"), "client-key": str(s.pki / "admin.key")}}],
         "contexts": [{"name": "localkube", "context": {"cluster": "localkube", "user": "localkube-admin"}}],
     }
     s.kubeconfig.write_text(json.dumps(config, indent=2) + "\n")
@@ -155,7 +155,7 @@ def etcd_ready(s):
 
 def kubectl(s, *args, stdin=None, check=True):
     result = subprocess.run([str(s.bin / "kubectl"), "--kubeconfig", str(s.kubeconfig)] + list(args), input=stdin,
-                            text=True, capture_output=True)
+                            text=True, capture_output=True, check=False)
     if check and result.returncode != 0:
         raise SystemExit("localkube: kubectl {} failed: {}".format(" ".join(args[:2]), result.stderr.strip()))
     return result

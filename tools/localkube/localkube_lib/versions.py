@@ -11,7 +11,7 @@ def load():
     for line in (TOOL_DIR / "versions.env").read_text().splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
-            key, _, value = line.partition("=")
+            key, value = line.split("=", 1)
             values[key] = os.environ.get(key, value)
     return values
 
