@@ -65,3 +65,22 @@ def run_playbook(playbook, extra_vars=None, check=False, diff=False, inventory=N
     completed = subprocess.run(command, capture_output=True, text=True, env=ansible_env(env), cwd=str(REPO),
                                timeout=timeout, check=False)
     return PlaybookRun(completed)
+
+
+def run_module(module, args, check=False, env=None, timeout=600):
+    """Run one module on localhost as an ad-hoc task; returns (rc, result dict)."""
+    command = [str(pathlib.Path(sys.executable).parent / "ansible"), "localhost", "-i", "localhost,",
+               "-c", "local", "-e", "ansible_python_interpreter=" + sys.executable,
+               "-m", module, "-a", json.dumps(args)]
+    if check:
+        command.append("--check")
+    extra = {"ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
+    extra.update(env or {})
+    completed = subprocess.run(command, capture_output=True, text=True, env=ansible_env(extra), cwd=str(REPO),
+                               timeout=timeout, check=False)
+    try:
+        output = json.loads(completed.stdout)
+        result = output["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    except (ValueError, KeyError, IndexError):
+        raise AssertionError("no JSON result from {}:\n{}\n{}".format(module, completed.stdout, completed.stderr))
+    return completed.returncode, result

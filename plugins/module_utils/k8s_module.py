@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: Apache-2.0
+"""What every module of the collection does around its own work: build the client, report errors."""
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.stateful.datastores.plugins.module_utils import k8s_client
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_auth import AUTH_ARG_SPEC
+
+
+def kube_from_module(module):
+    if not k8s_client.HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(k8s_client.KUBERNETES_IMPORT_ERROR))
+    params = {option: module.params.get(option) for option in AUTH_ARG_SPEC}
+    try:
+        return k8s_client.Kube(params)
+    except Exception as error:  # configuration errors come from several libraries
+        module.fail_json(msg="cannot configure the Kubernetes client: {}".format(error))

@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Matching labels against a LabelSelector ({matchLabels, matchExpressions})."""
+
+
+def _expression_matches(expression, labels):
+    key, operator = expression.get("key"), expression.get("operator")
+    values = expression.get("values") or []
+    if operator == "In":
+        return labels.get(key) in values
+    if operator == "NotIn":
+        return labels.get(key) not in values
+    if operator == "Exists":
+        return key in labels
+    if operator == "DoesNotExist":
+        return key not in labels
+    return False
+
+
+def matches(selector, labels):
+    """Whether labels satisfy a LabelSelector ({matchLabels, matchExpressions}); an empty selector matches nothing."""
+    if not selector or not (selector.get("matchLabels") or selector.get("matchExpressions")):
+        return False
+    labels = labels or {}
+    if any(labels.get(key) != value for key, value in (selector.get("matchLabels") or {}).items()):
+        return False
+    return all(_expression_matches(e, labels) for e in selector.get("matchExpressions") or [])
+

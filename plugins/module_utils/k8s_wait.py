@@ -1,0 +1,286 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Wait for many objects at once: one watch per collection, one deadline for all, fail fast.
+
+Every object named by a target is judged by `readiness.evaluate` each time anything it depends
+on changes (the object, the pods its selector picks, a Service's EndpointSlices, a claim's
+events). The wait ends when all are ready, when one has failed in a way waiting cannot heal, or
+at the deadline; the last two come with events and log tails.
+"""
+import queue
+import threading
+import time
+
+from ansible_collections.stateful.datastores.plugins.module_utils import diagnostics, readiness
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_resources import Resource, ResourceCatalog
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_selectors import matches
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_watch import list_and_watch
+
+PODS = Resource("v1", "Pod", "pods", True)
+SLICES = Resource("discovery.k8s.io/v1", "EndpointSlice", "endpointslices", True)
+EVENTS = Resource("v1", "Event", "events", True)
+WORKLOADS_WITH_PODS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet")
+LOG_LINES = 20
+
+
+def _pod_ready(pod):
+    conditions = pod.get("status", {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+class WaitError(Exception):
+    def __init__(self, message, results):
+        super(WaitError, self).__init__(message)
+        self.results = results
+
+
+class Target(object):
+    """One entry of the module's `objects`: a name or a label selector within a kind."""
+
+    def __init__(self, spec, resource, namespace):
+        self.spec = spec
+        self.resource = resource
+        self.namespace = namespace if resource.namespaced else None
+        self.name = spec.get("name")
+        self.selector = ",".join(spec.get("label_selectors") or [])
+        self.ready_after = None
+        self.verdict = None
+
+    @property
+    def query(self):
+        query = {}
+        if self.name:
+            query["fieldSelector"] = "metadata.name=" + self.name
+        if self.selector:
+            query["labelSelector"] = self.selector
+        return query
+
+    @property
+    def group_key(self):
+        return (self.resource.collection_path(self.namespace), tuple(sorted(self.query.items())))
+
+    def describe(self):
+        where = "{}/".format(self.namespace) if self.namespace else ""
+        return "{} {}{}".format(self.resource.kind, where, self.name or "[{}]".format(self.selector or "all"))
+
+    def result(self):
+        verdict = self.verdict
+        return {
+            "kind": self.resource.kind, "api_version": self.resource.api_version, "namespace": self.namespace,
+            "name": self.name, "label_selectors": self.spec.get("label_selectors") or [],
+            "state": verdict.state if verdict else "waiting", "reason": verdict.reason if verdict else "NotObserved",
+            "message": verdict.message if verdict else "not observed yet",
+            "ready_after": None if self.ready_after is None else round(self.ready_after, 3),
+        }
+
+
+class Collection(object):
+    """The objects of one watched collection, kept current by a watch thread."""
+
+    def __init__(self, resource, path, query):
+        self.resource = resource
+        self.path, self.query = path, dict(query)
+        self.objects = {}
+        self.synced = False
+        self.error = None
+
+    def apply(self, event_type, payload):
+        if event_type == "SYNC":
+            for obj in payload:
+                obj.setdefault("kind", self.resource.kind)
+                obj.setdefault("apiVersion", self.resource.api_version)
+            self.objects = {_key(o): o for o in payload}
+            self.synced = True
+        elif event_type == "ERROR":
+            self.error = payload
+        elif event_type == "DELETED":
+            self.objects.pop(_key(payload), None)
+        else:
+            self.objects[_key(payload)] = payload
+
+
+def _key(obj):
+    metadata = obj.get("metadata", {})
+    return (metadata.get("namespace"), metadata.get("name"))
+
+
+class Waiter(object):
+    def __init__(self, kube, specs, default_namespace=None, timeout=300, fail_fast=True, check_mode=False):
+        self.kube = kube
+        self.timeout = timeout
+        self.fail_fast = fail_fast
+        self.check_mode = check_mode
+        catalog = ResourceCatalog(kube)
+        self.targets = []
+        for index, spec in enumerate(specs):
+            resource = catalog.lookup(spec["kind"], spec.get("api_version"))
+            namespace = spec.get("namespace") or default_namespace
+            if resource.namespaced and not namespace:
+                raise ValueError("objects[{}] ({}): a namespaced kind needs objects[{}].namespace or namespace"
+                                 .format(index, spec["kind"], index))
+            self.targets.append(Target(spec, resource, namespace))
+        self.collections = {}
+        self.events = queue.Queue()
+        self._stop = threading.Event()
+
+    def _collection(self, resource, namespace, query=()):
+        key = (resource.collection_path(namespace), tuple(sorted(dict(query).items())))
+        if key not in self.collections:
+            self.collections[key] = Collection(resource, *key)
+        return self.collections[key]
+
+    def _plan(self):
+        for target in self.targets:
+            self._collection(target.resource, target.namespace, target.query)
+            if target.resource.kind in WORKLOADS_WITH_PODS:
+                self._collection(PODS, target.namespace)
+            elif target.resource.kind == "Service":
+                self._collection(SLICES, target.namespace)
+            elif target.resource.kind == "PersistentVolumeClaim":
+                self._collection(EVENTS, target.namespace,
+                                 {"fieldSelector": "involvedObject.kind=PersistentVolumeClaim"})
+
+    def _start_watches(self):
+        for key, collection in self.collections.items():
+            def on_event(event_type, payload, key=key):
+                self.events.put((key, event_type, payload))
+            thread = threading.Thread(target=list_and_watch, daemon=True,
+                                      args=(self.kube, collection.path, collection.query, on_event,
+                                            self._stop.is_set))
+            thread.start()
+
+    def run(self):
+        started = time.monotonic()
+        deadline = started + self.timeout
+        self._plan()
+        self._start_watches()
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if not self._drain(max(0.0, remaining)) and remaining <= 0:
+                    return self._finish("timeout", started)
+                if not all(c.synced or c.error for c in self.collections.values()):
+                    continue
+                self._judge(time.monotonic() - started)
+                outcome = self._outcome()
+                if outcome:
+                    return self._finish(outcome, started)
+                if self.check_mode:
+                    return self._finish("check", started)
+        finally:
+            self._stop.set()
+
+    def _drain(self, wait):
+        """Apply every queued event; True when at least one arrived within `wait` seconds."""
+        try:
+            key, event_type, payload = self.events.get(timeout=wait)
+        except queue.Empty:
+            return False
+        while True:
+            self.collections[key].apply(event_type, payload)
+            try:
+                key, event_type, payload = self.events.get_nowait()
+            except queue.Empty:
+                return True
+
+    def _judge(self, elapsed):
+        for target in self.targets:
+            target.verdict = self._verdict(target)
+            if target.verdict.state == "ready" and target.ready_after is None:
+                target.ready_after = elapsed
+
+    def _verdict(self, target):
+        collection = self.collections[target.group_key]
+        if collection.error is not None:
+            return readiness.Verdict("failed", "Forbidden" if collection.error.status == 403 else "ApiError",
+                                     "{}: {}".format(target.describe(), collection.error))
+        objects = list(collection.objects.values())
+        if not objects:
+            return readiness.Verdict("waiting", "NotFound", "{} does not exist yet".format(target.describe()))
+        verdicts = [self._evaluate(target, obj) for obj in objects]
+        for state in ("failed", "waiting"):
+            for verdict in verdicts:
+                if verdict.state == state:
+                    return verdict
+        return verdicts[0]
+
+    def _evaluate(self, target, obj):
+        namespace = obj.get("metadata", {}).get("namespace")
+        extra = {}
+        if target.resource.kind in WORKLOADS_WITH_PODS:
+            selector = obj.get("spec", {}).get("selector") or {}
+            pods = self._collection(PODS, namespace).objects.values()
+            extra["pods"] = [p for p in pods if matches(selector, p.get("metadata", {}).get("labels"))]
+        elif target.resource.kind == "Service":
+            name = obj["metadata"]["name"]
+            slices = self._collection(SLICES, namespace).objects.values()
+            extra["endpoint_slices"] = [s for s in slices
+                                        if s["metadata"].get("labels", {}).get("kubernetes.io/service-name") == name]
+        elif target.resource.kind == "PersistentVolumeClaim":
+            events = self._collection(EVENTS, namespace,
+                                      {"fieldSelector": "involvedObject.kind=PersistentVolumeClaim"}).objects.values()
+            extra["events"] = [e for e in events if e.get("involvedObject", {}).get("name") == obj["metadata"]["name"]]
+        return readiness.evaluate(obj, condition=target.spec.get("condition"), field=target.spec.get("field"),
+                                  **extra)
+
+    def _outcome(self):
+        states = [t.verdict.state for t in self.targets]
+        if self.fail_fast and "failed" in states:
+            return "failed"
+        if all(state == "ready" for state in states):
+            return "ready"
+        return None
+
+    def _finish(self, outcome, started):
+        results = [t.result() for t in self.targets]
+        summary = {"ready": outcome == "ready", "elapsed": round(time.monotonic() - started, 3), "objects": results}
+        if outcome in ("ready", "check"):
+            return summary
+        pending = [t for t in self.targets if t.verdict is None or t.verdict.state != "ready"]
+        if outcome == "failed":
+            pending = [t for t in pending if t.verdict and t.verdict.state == "failed"]
+            head = "failed"
+        else:
+            head = "not ready after {}s".format(self.timeout)
+        explanations = [self._explain(t) for t in pending]
+        raise WaitError("{}: {}".format(head, "\n\n".join(explanations)), summary)
+
+    def _explain(self, target):
+        verdict = target.verdict or readiness.Verdict("waiting", "NotObserved",
+                                                      "{}: not observed yet".format(target.describe()))
+        objects = list(self.collections[target.group_key].objects.values())
+        pods = [p for p in self._related_pods(target, objects) if not _pod_ready(p)]
+        names = [o["metadata"]["name"] for o in objects] + [p["metadata"]["name"] for p in pods]
+        return diagnostics.explain(verdict, self._events(target.namespace, names), self._logs(pods))
+
+    def _related_pods(self, target, objects):
+        if target.resource.kind == "Pod":
+            return objects
+        if target.resource.kind not in WORKLOADS_WITH_PODS:
+            return []
+        pods = self._collection(PODS, target.namespace).objects.values()
+        return [p for p in pods for o in objects
+                if matches(o.get("spec", {}).get("selector"), p.get("metadata", {}).get("labels"))]
+
+    def _events(self, namespace, names):
+        events = []
+        for name in names if namespace else []:
+            try:
+                listing = self.kube.request("GET", EVENTS.collection_path(namespace),
+                                            {"fieldSelector": "involvedObject.name=" + name}, retry=False)
+            except Exception:  # diagnostics are best effort; the failure itself is already known
+                continue
+            events.extend(listing.get("items", []))
+        return events
+
+    def _logs(self, pods):
+        logs = {}
+        for pod in pods:
+            for container, _reason in diagnostics.failing_containers(pod):
+                path = PODS.object_path(pod["metadata"]["name"], pod["metadata"]["namespace"]) + "/log"
+                try:
+                    response = self.kube.request("GET", path, {"container": container, "tailLines": str(LOG_LINES)},
+                                                 stream=True, timeout=5, retry=False)
+                    logs["{}/{}".format(pod["metadata"]["name"], container)] = response.data.decode("utf-8", "replace")
+                except Exception:  # a log that cannot be read must not hide the failure itself
+                    continue
+        return logs

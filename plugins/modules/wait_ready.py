@@ -1,0 +1,210 @@
+#!/usr/bin/python
+# SPDX-License-Identifier: Apache-2.0
+
+DOCUMENTATION = r"""
+module: wait_ready
+short_description: Wait until Kubernetes objects are ready, or fail fast with the reason
+version_added: 0.1.0
+description:
+  - Waits for many objects at once, named or picked by label selector, within one deadline.
+  - Watches the API instead of polling, so it returns within moments of the last object becoming ready.
+  - Knows what ready means for Deployment, StatefulSet, DaemonSet, Job, Pod, PersistentVolumeClaim,
+    Service (ready endpoints), CustomResourceDefinition (Established) and Namespace; any other kind is
+    judged by a status condition, a status field value, or its existence.
+  - Fails at once, without waiting for the deadline, when a pod cannot become ready by waiting
+    (CrashLoopBackOff, ImagePullBackOff, CreateContainerConfigError, Unschedulable, a failed Job,
+    a claim whose provisioning failed). The message names the object and the reason and carries
+    recent events and the last lines of the failing container's log.
+  - Never changes anything. In check mode it reports the current state once instead of waiting.
+author: stateful.datastores developers
+extends_documentation_fragment:
+  - stateful.datastores.k8s_auth
+attributes:
+  check_mode:
+    support: full
+    description: Reports the current state once, without waiting.
+  diff_mode:
+    support: none
+options:
+  objects:
+    description: What to wait for.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      kind:
+        description: Kind of the object, for example C(StatefulSet).
+        type: str
+        required: true
+      api_version:
+        description: API version; needed for kinds that are not built into Kubernetes.
+        type: str
+      name:
+        description: Name of the object. Without it, every object matching O(objects[].label_selectors) counts.
+        type: str
+      namespace:
+        description: Namespace of the object; defaults to O(namespace).
+        type: str
+      label_selectors:
+        description: Label selectors such as C(app=web); all must match.
+        type: list
+        elements: str
+      condition:
+        description: Ready when this status condition holds (for custom resources).
+        type: dict
+        suboptions:
+          type:
+            description: Condition type.
+            type: str
+            required: true
+          status:
+            description: Condition status.
+            type: str
+            default: "True"
+          reason:
+            description: Condition reason, when it must match too.
+            type: str
+      field:
+        description: Ready when the field at O(objects[].field.path) (dotted, e.g. C(status.state)) has this value.
+        type: dict
+        suboptions:
+          path:
+            description: Dotted path into the object.
+            type: str
+            required: true
+          value:
+            description: The value that means ready.
+            type: raw
+            required: true
+  namespace:
+    description: Default namespace for namespaced objects.
+    type: str
+  timeout:
+    description: Seconds to wait for all objects together.
+    type: int
+    default: 300
+  fail_fast:
+    description: Fail as soon as an object reaches a state that waiting cannot heal.
+    type: bool
+    default: true
+"""
+
+EXAMPLES = r"""
+- name: Wait for a data centre's pods, service and claims together
+  stateful.datastores.wait_ready:
+    namespace: antidote
+    timeout: 300
+    objects:
+      - kind: StatefulSet
+        name: dc1
+      - kind: Service
+        name: dc1-client
+      - kind: PersistentVolumeClaim
+        label_selectors: ["app.kubernetes.io/instance=dc1"]
+
+- name: Wait for a custom resource to report Ready
+  stateful.datastores.wait_ready:
+    objects:
+      - kind: RaftCluster
+        api_version: raft.atomix.io/v1beta2
+        namespace: atomix
+        name: raft
+        condition:
+          type: Ready
+"""
+
+RETURN = r"""
+ready:
+  description: Whether every object was ready (always true unless in check mode).
+  type: bool
+  returned: always
+elapsed:
+  description: Seconds the wait took.
+  type: float
+  returned: always
+objects:
+  description: One entry per requested object.
+  type: list
+  elements: dict
+  returned: always
+  contains:
+    kind:
+      description: Kind of the object.
+      type: str
+    name:
+      description: Name, when one was given.
+      type: str
+    namespace:
+      description: Namespace.
+      type: str
+    state:
+      description: One of C(ready), C(waiting), C(failed).
+      type: str
+    reason:
+      description: Short reason, such as C(ReplicasNotReady) or C(CrashLoopBackOff).
+      type: str
+    message:
+      description: What is missing, in words.
+      type: str
+    ready_after:
+      description: Seconds from the start of the wait until the object was first seen ready.
+      type: float
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_auth import auth_arg_spec
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import kube_from_module
+
+OBJECT_SPEC = {
+    "kind": {"type": "str", "required": True},
+    "api_version": {"type": "str"},
+    "name": {"type": "str"},
+    "namespace": {"type": "str"},
+    "label_selectors": {"type": "list", "elements": "str"},
+    "condition": {"type": "dict", "options": {
+        "type": {"type": "str", "required": True},
+        "status": {"type": "str", "default": "True"},
+        "reason": {"type": "str"},
+    }},
+    "field": {"type": "dict", "options": {
+        "path": {"type": "str", "required": True},
+        "value": {"type": "raw", "required": True},
+    }},
+}
+
+
+def argument_spec():
+    spec = auth_arg_spec()
+    spec.update({
+        "objects": {"type": "list", "elements": "dict", "required": True, "options": OBJECT_SPEC},
+        "namespace": {"type": "str"},
+        "timeout": {"type": "int", "default": 300},
+        "fail_fast": {"type": "bool", "default": True},
+    })
+    return spec
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if module.params["timeout"] < 0:
+        module.fail_json(msg="timeout must be 0 or more seconds, got {}".format(module.params["timeout"]))
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import KubeError
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_resources import UnknownKind
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_wait import WaitError, Waiter
+
+    kube = kube_from_module(module)
+    try:
+        waiter = Waiter(kube, module.params["objects"], default_namespace=module.params["namespace"],
+                        timeout=module.params["timeout"], fail_fast=module.params["fail_fast"],
+                        check_mode=module.check_mode)
+        result = waiter.run()
+    except WaitError as error:
+        module.fail_json(msg=str(error), changed=False, **error.results)
+    except (UnknownKind, KubeError, ValueError) as error:
+        module.fail_json(msg=str(error), changed=False)
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()
