@@ -34,22 +34,22 @@ def list_and_watch(kube, path, query, on_event, stopped, reconnect_delay=0.2):
     Runs until stopped() is true. Transient failures reconnect with backoff; a 410 relists.
     Errors that will not heal (403, 404 on the collection) are passed as on_event("ERROR", KubeError).
     """
-    resource_version = None
+    position = {"resourceVersion": None}
     failures = 0
     while not stopped():
         try:
-            if resource_version is None:
+            if position["resourceVersion"] is None:
                 listing = kube.request("GET", path, query)
-                resource_version = listing.get("metadata", {}).get("resourceVersion")
+                position["resourceVersion"] = listing.get("metadata", {}).get("resourceVersion")
                 on_event("SYNC", listing.get("items", []))
-            resource_version = _watch(kube, path, query, resource_version, on_event, stopped)
+            _watch(kube, path, query, position, on_event, stopped)
             failures = 0
         except KubeError as error:
             if error.status in (401, 403, 404, 422):
                 on_event("ERROR", error)
                 return
             if error.status == 410:
-                resource_version = None
+                position["resourceVersion"] = None
                 continue
             failures += 1
             time.sleep(min(5.0, reconnect_delay * (2 ** min(failures, 5))))
@@ -60,11 +60,12 @@ def list_and_watch(kube, path, query, on_event, stopped, reconnect_delay=0.2):
             time.sleep(min(5.0, reconnect_delay * (2 ** min(failures, 5))))
 
 
-def _watch(kube, path, query, resource_version, on_event, stopped):
+def _watch(kube, path, query, position, on_event, stopped):
+    """Stream changes after position["resourceVersion"], advancing it with every event seen."""
     watch_query = dict(query or {})
     watch_query.update({"watch": "true", "allowWatchBookmarks": "true", "timeoutSeconds": str(WATCH_SECONDS)})
-    if resource_version:
-        watch_query["resourceVersion"] = resource_version
+    if position["resourceVersion"]:
+        watch_query["resourceVersion"] = position["resourceVersion"]
     response = kube.request("GET", path, watch_query, stream=True, timeout=(10, WATCH_SECONDS + 10), retry=False)
     try:
         for line in _lines(response):
@@ -76,9 +77,9 @@ def _watch(kube, path, query, resource_version, on_event, stopped):
             if kind == "ERROR":
                 raise KubeError(obj.get("message", "watch error"), status=obj.get("code", 500),
                                 reason=obj.get("reason", ""))
-            resource_version = obj.get("metadata", {}).get("resourceVersion", resource_version)
+            position["resourceVersion"] = obj.get("metadata", {}).get("resourceVersion",
+                                                                      position["resourceVersion"])
             if kind != "BOOKMARK":
                 on_event(kind, obj)
     finally:
         response.release_conn()
-    return resource_version
