@@ -29,10 +29,18 @@ _NO_LOG_REASONS = frozenset({
 
 
 def headline(verdict: Verdict) -> str:
-    """'StatefulSet db/x is not ready (ReplicasNotReady): 2/3 replicas ready, ...'."""
+    """'StatefulSet db/x is not ready (ReplicasNotReady): 2/3 replicas ready, ...'.
+
+    A verdict built without ``ref`` is taken to start with its subject, up to the first ": ".
+    """
     state = _STATE_WORDS.get(verdict.state, verdict.state)
-    subject = verdict.ref or "object"
-    return f"{subject} {state} ({verdict.reason}): {verdict.detail}"
+    if verdict.ref:
+        subject, detail = verdict.ref, verdict.detail
+    elif ": " in verdict.message:
+        subject, detail = verdict.message.split(": ", 1)
+    else:
+        return f"{verdict.message} ({verdict.reason})"
+    return f"{subject} {state} ({verdict.reason}): {detail}"
 
 
 def _format_time(when: Optional[datetime]) -> str:
