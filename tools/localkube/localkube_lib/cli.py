@@ -7,6 +7,7 @@ USAGE = """commands:
   build        compile the pinned control plane into ~/.cache/localkube (skipped when cached)
   up           start etcd, kube-apiserver, controller-manager, scheduler, KWOK and the simulated nodes
   down         stop what `up` started (add --purge to delete the cluster's state too)
+  restart C    stop and start one component (etcd, kube-apiserver, ...), e.g. to test an outage
   status       show the components and nodes; exit 1 unless all are running
   kubeconfig   print the admin kubeconfig path (export KUBECONFIG=$(localkube kubeconfig))
   versions     print the pinned versions
@@ -15,7 +16,9 @@ USAGE = """commands:
 
 def main(argv):
     parser = argparse.ArgumentParser(prog="localkube", epilog=USAGE, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("command", choices=("build", "up", "down", "status", "kubeconfig", "versions", "pin"))
+    parser.add_argument("command", choices=("build", "up", "down", "restart", "status", "kubeconfig", "versions",
+                                            "pin"))
+    parser.add_argument("component", nargs="?", help="with restart: the component to restart")
     parser.add_argument("--purge", action="store_true", help="with down: remove etcd data, certificates and logs")
     parser.add_argument("--force", action="store_true", help="with build: rebuild even when cached")
     args = parser.parse_args(argv)
@@ -25,6 +28,8 @@ def main(argv):
     if args.command == "pin":
         gomod.pin()
         return 0
+    if args.command == "restart":
+        return cluster.restart(args.component)
     if args.command == "down":
         return cluster.down(purge=args.purge)
     return {"up": cluster.up, "status": cluster.status, "kubeconfig": cluster.kubeconfig,

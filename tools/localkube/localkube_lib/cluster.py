@@ -33,6 +33,7 @@ class Settings:
         self.logs = self.home / "logs"
         self.run = self.home / "run"
         self.kubeconfig = self.home / "kubeconfig"
+        self.audit_log = self.logs / "audit.log"
 
     @property
     def server(self):
@@ -79,7 +80,9 @@ def commands(s):
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             "--service-account-key-file=" + str(p / "sa.pub"),
             "--service-account-signing-key-file=" + str(p / "sa.key"),
-            "--service-cluster-ip-range=10.96.0.0/16", "--service-node-port-range=30000-32767"],
+            "--service-cluster-ip-range=10.96.0.0/16", "--service-node-port-range=30000-32767",
+            "--audit-policy-file=" + str(s.home / "audit-policy.yaml"), "--audit-log-path=" + str(s.audit_log),
+            "--audit-log-maxsize=20", "--audit-log-maxbackup=1", "--audit-log-format=json"],
         "kube-controller-manager": [
             str(b / "kube-controller-manager"), "--kubeconfig=" + kc, "--leader-elect=false",
             "--bind-address=127.0.0.1", "--secure-port={}".format(s.kcm_port), always_allow,
@@ -182,7 +185,8 @@ def up():
         directory.mkdir(parents=True, exist_ok=True)
     pki.ensure(s.pki)
     write_kubeconfig(s)
-    shutil.copyfile(pathlib.Path(__file__).resolve().parent / "stages.yaml", s.home / "stages.yaml")
+    for name in ("stages.yaml", "audit-policy.yaml"):
+        shutil.copyfile(pathlib.Path(__file__).resolve().parent / name, s.home / name)
     argv = commands(s)
     start(s, "etcd", argv["etcd"])
     wait_for("etcd", lambda: etcd_ready(s), 30, s, "etcd")
@@ -204,19 +208,36 @@ def up():
     return 0
 
 
+def stop(s, name):
+    pid = pid_of(s, name)
+    if pid:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and pid_of(s, name):
+            time.sleep(0.1)
+        if pid_of(s, name):
+            os.kill(pid, signal.SIGKILL)
+        log("stopped {} (pid {})".format(name, pid))
+    (s.run / (name + ".pid")).unlink(missing_ok=True)
+
+
+def restart(name):
+    """Stop one component and start it again, as an outage the tests can cause on purpose."""
+    if name not in COMPONENTS:
+        raise SystemExit("localkube: restart takes one of {}".format(", ".join(COMPONENTS)))
+    s = Settings()
+    stop(s, name)
+    start(s, name, commands(s)[name])
+    if name == "kube-apiserver":
+        wait_for("kube-apiserver /readyz", lambda: api_ready(s), 60, s, name)
+    log("restarted {}".format(name))
+    return 0
+
+
 def down(purge=False):
     s = Settings()
     for name in reversed(COMPONENTS):
-        pid = pid_of(s, name)
-        if pid:
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline and pid_of(s, name):
-                time.sleep(0.1)
-            if pid_of(s, name):
-                os.kill(pid, signal.SIGKILL)
-            log("stopped {} (pid {})".format(name, pid))
-        (s.run / (name + ".pid")).unlink(missing_ok=True)
+        stop(s, name)
     if purge and s.home.exists():
         shutil.rmtree(s.home)
         log("removed state in {}".format(s.home))
