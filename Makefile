@@ -39,7 +39,7 @@ localkube-build:
 	$(LOCALKUBE) build
 
 localkube-up: localkube-build
-	$(LOCALKUBE) up
+	$(LOCALKUBE) up --fresh
 
 localkube-down:
 	$(LOCALKUBE) down

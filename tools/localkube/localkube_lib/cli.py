@@ -21,6 +21,8 @@ def main(argv):
     parser.add_argument("component", nargs="?", help="with restart: the component to restart")
     parser.add_argument("--purge", action="store_true", help="with down: remove etcd data, certificates and logs")
     parser.add_argument("--force", action="store_true", help="with build: rebuild even when cached")
+    parser.add_argument("--fresh", action="store_true",
+                        help="with up: when nothing is running, discard the state of an earlier cluster first")
     args = parser.parse_args(argv)
     if args.command == "build":
         build.build(force=args.force)
@@ -28,9 +30,11 @@ def main(argv):
     if args.command == "pin":
         gomod.pin()
         return 0
+    if args.command == "up":
+        return cluster.up(fresh=args.fresh)
     if args.command == "restart":
         return cluster.restart(args.component)
     if args.command == "down":
         return cluster.down(purge=args.purge)
-    return {"up": cluster.up, "status": cluster.status, "kubeconfig": cluster.kubeconfig,
+    return {"status": cluster.status, "kubeconfig": cluster.kubeconfig,
             "versions": cluster.versions}[args.command]()

@@ -175,9 +175,12 @@ def node_manifest(index):
                    "topology.kubernetes.io/region": "localkube"}}}
 
 
-def up():
+def up(fresh=False):
     s = Settings()
     started = time.monotonic()
+    if fresh and s.home.exists() and not any(pid_of(s, name) for name in COMPONENTS):
+        shutil.rmtree(s.home)
+        log("starting from a clean state (--fresh)")
     missing = [c for c in COMPONENTS + ("kubectl",) if not (s.bin / c).exists()]
     if missing:
         raise SystemExit("localkube: not built yet ({} missing); run `localkube build`".format(", ".join(missing)))
