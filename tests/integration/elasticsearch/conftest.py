@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Real OpenSearch nodes on 127.0.0.1; these tests need no Kubernetes control plane."""
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def local_control_plane():
+    """Overrides tests/integration/conftest.py: nothing here talks to Kubernetes."""
+    return None
