@@ -61,13 +61,13 @@ lint: venv collection
 	$(BIN)/ansible-lint --profile production --offline
 
 unit: venv collection
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest -n 2 tests/unit
 
 integration: venv collection localkube-up
 	$(BIN)/pytest tests/integration
 
-test: venv collection localkube-up sanity lint
-	$(BIN)/pytest tests/unit tests/integration
+test: venv collection localkube-up sanity lint unit
+	$(BIN)/pytest tests/integration
 
 build-tarball: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path .build/dist
