@@ -375,7 +375,8 @@ def compare_records(old, new):
 
 
 def _read_dc_count(dc, timeout):
-    count = dc_count(fetch_metrics(dc.host, dc.metrics_port, timeout=timeout))
+    host = getattr(dc, "metrics_host", None) or dc.host  # a subclass may serve metrics elsewhere
+    count = dc_count(fetch_metrics(host, dc.metrics_port, timeout=timeout))
     if count is None:
         raise MetricsError("the metrics page of {0} has no antidote_dc_count".format(dc))
     return count

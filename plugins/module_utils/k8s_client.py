@@ -119,8 +119,8 @@ class Kube(object):
         from urllib3.exceptions import HTTPError
 
         headers = {"Accept": "application/json", "Content-Type": content_type}
-        if body is not None and not isinstance(body, (str, bytes)):
-            body = json.dumps(body)
+        # Objects stay objects: the kubernetes REST client JSON-encodes the body itself for JSON and
+        # apply-patch+yaml content types (encoding it here too would send a JSON string).
         try:
             response = self.api.call_api(
                 path, method, query_params=list((query or {}).items()), header_params=headers, body=body,

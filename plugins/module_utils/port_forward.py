@@ -11,7 +11,12 @@ def open_socket(kube, namespace, pod, port):
     from kubernetes import client
     from kubernetes.stream import portforward
 
-    core = client.CoreV1Api(kube.api)
+    # kubernetes.stream swaps the request method of the ApiClient it is given while it opens the tunnel;
+    # with a shared client, tunnels opened from several threads at once (one per DC) can leave the swap in
+    # place and break every later API call. A client of its own per tunnel keeps that local.
+    api = client.ApiClient(kube.api.configuration)
+    api.default_headers.update(kube.api.default_headers)
+    core = client.CoreV1Api(api)
     try:
         forward = portforward(core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port))
     except Exception as error:  # the client raises ApiException or websocket errors
@@ -46,6 +51,7 @@ class LocalForward(object):
         self.kube, self.namespace, self.pod, self.port = kube, namespace, pod, int(port)
         self._listener = None
         self._closed = threading.Event()
+        self.last_error = None  # why the last tunnel failed (API refusal or the target's error), for messages
 
     def __enter__(self):
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -69,13 +75,20 @@ class LocalForward(object):
     def _serve(self, local):
         try:
             remote, forward = open_socket(self.kube, self.namespace, self.pod, self.port)
-        except KubeError:
+        except KubeError as error:
+            self.last_error = str(error)
             local.close()
             return
         reverse = threading.Thread(target=_pump, args=(remote, local), daemon=True)
         reverse.start()
         _pump(local, remote)
         reverse.join(timeout=5)
+        try:
+            error = forward.error(self.port)
+        except Exception:  # pylint: disable=broad-except  # the error channel is best effort
+            error = None
+        if error:
+            self.last_error = str(error).strip()
         local.close()
         remote.close()
         forward.close()

@@ -84,3 +84,63 @@ def run_module(module, args, check=False, env=None, timeout=600):
     except (ValueError, KeyError, IndexError):
         raise AssertionError("no JSON result from {}:\n{}\n{}".format(module, completed.stdout, completed.stderr))
     return completed.returncode, result
+
+
+class JsonPlaybookRun(PlaybookRun):
+    """A run printed by the ansible.posix.json callback: every task's result, even at verbosity 0."""
+
+    def __init__(self, completed):
+        super(JsonPlaybookRun, self).__init__(completed)
+        try:
+            self.output = json.loads(completed.stdout)
+        except ValueError:
+            raise AssertionError("ansible-playbook printed no JSON (rc={}):\n{}\n{}".format(
+                completed.returncode, completed.stdout[-4000:], completed.stderr[-3000:]))
+        self.recap = self.output.get("stats", {})
+
+    @property
+    def changed(self):
+        return sum(host.get("changed", 0) for host in self.recap.values())
+
+    @property
+    def failed(self):
+        return sum(host.get("failures", 0) + host.get("unreachable", 0) for host in self.recap.values())
+
+    def results(self, host="localhost"):
+        """(task name, result) for every task that ran on `host`, in order."""
+        for play in self.output.get("plays", []):
+            for task in play.get("tasks", []):
+                result = task.get("hosts", {}).get(host)
+                if result is not None:
+                    yield task["task"]["name"], result
+
+    def result(self, name):
+        """The last result of the task whose name ends with `name`."""
+        found = [result for task, result in self.results() if task.endswith(name)]
+        assert found, "no task named {!r} ran: {}".format(name, [task for task, _result in self.results()])
+        return found[-1]
+
+    def changed_tasks(self):
+        return [task for task, result in self.results() if result.get("changed")]
+
+    def failure_messages(self):
+        return [result.get("msg", "") for _task, result in self.results() if result.get("failed")]
+
+    def failures(self):
+        """(task name, the failed result without bulky fields) for every failed task."""
+        bulky = ("invocation", "_ansible_no_log", "stdout_lines")
+        return [(task, dict((k, v) for k, v in result.items() if k not in bulky))
+                for task, result in self.results() if result.get("failed")]
+
+    def __repr__(self):
+        return "JsonPlaybookRun(rc={}, changed={})\nfailures: {}\n{}".format(
+            self.rc, self.changed_tasks(), json.dumps(self.failures(), default=str)[:6000], self.stderr[-3000:])
+
+
+def run_playbook_json(playbook, extra_vars=None, check=False, env=None, **kwargs):
+    """run_playbook with the JSON callback; returns a JsonPlaybookRun."""
+    extra = {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1"}
+    extra.update(env or {})
+    run = run_playbook(playbook, extra_vars, check=check, env=extra, **kwargs)
+    completed = subprocess.CompletedProcess([], run.rc, run.stdout, run.stderr)
+    return JsonPlaybookRun(completed)

@@ -43,3 +43,14 @@ def forward_pod_port(namespace, pod, port, target_port, target_address="127.0.0.
            "metadata": {"name": pod, "namespace": namespace},
            "spec": {"forwards": [{"ports": [int(port)],
                                   "target": {"port": int(target_port), "address": target_address}}]}})
+
+
+def forward_pod_ports(namespace, pod, targets, target_address="127.0.0.1"):
+    """Like forward_pod_port, for several ports of one pod: `targets` maps pod port -> loopback port.
+
+    KWOK reads one PortForward object per pod (named as the pod), so all of its ports go in one object.
+    """
+    forwards = [{"ports": [int(port)], "target": {"port": int(target), "address": target_address}}
+                for port, target in sorted(targets.items())]
+    apply({"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "PortForward",
+           "metadata": {"name": pod, "namespace": namespace}, "spec": {"forwards": forwards}})

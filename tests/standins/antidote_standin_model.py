@@ -157,7 +157,10 @@ class AntidoteModel:
                 elif term[1] == ring.cluster_name or self._reachable(term) is not None:
                     ring.stored[term[1]] = term
                 else:
-                    failed += 1  # connection_error after the zmq probes: the DC is forgotten
+                    # connection_error after the zmq probes: add_dc dropped the old subscription first,
+                    # and the DC is forgotten, so a stale copy no longer counts
+                    ring.stored.pop(term[1], None)
+                    failed += 1
             return failed
 
     def dc_count(self, node_name):
