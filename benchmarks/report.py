@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Medians, ratios and the three outputs of `make bench`: a markdown table, a JSON file, a PNG plot."""
 import json
 import statistics

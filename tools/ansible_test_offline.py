@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Let `ansible-test sanity` bootstrap pip without ansible's CI file host.
 
 ansible-test looks for ~/.ansible/test/cache/get_pip_<version>.py before downloading it.

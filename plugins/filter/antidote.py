@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters that expose the Antidote topology rules of module_utils/antidote_topology.py to roles."""
 
 from ansible.errors import AnsibleFilterError

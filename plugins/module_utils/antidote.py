@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """AntidoteDB cluster operations: createDC, connection descriptors, connectToDCs, verification.
 
 Independent of Kubernetes: a DC is a ``DcEndpoint(name, host, port, metrics_port)`` (a

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """AntidoteDB protocol-buffer client for the cluster-management API.
 
 Wire format (antidote_pb_protocol uses ``{packet, 4}``), the same in both directions::

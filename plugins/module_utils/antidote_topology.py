@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """AntidoteDB data centres as Kubernetes objects: names and input validation.
 
 Pure functions, no Kubernetes and no network: the role's validation (through the filter plugin

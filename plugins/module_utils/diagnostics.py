@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Failure messages that say why an object is not ready.
 
 `explain()` turns a readiness `Verdict` plus what the caller fetched about it (Events, container

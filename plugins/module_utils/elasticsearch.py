@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Elasticsearch cluster membership, health and day-2 calls over the REST API (stdlib only).
 
 Verified against real OpenSearch 2.19.1 nodes (the Apache-2.0 fork of Elasticsearch 7.10, same

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Hazelcast cluster health from every member's REST API (verified on Hazelcast 5.7.0).
 
 Each member answers on its member port, once ``hazelcast.network.rest-api.enabled: true``:

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Kubernetes glue for the hazelcast_cluster module: which pods are the members, a port-forward to
 each, and check_cluster (hazelcast.py) over those tunnels within one deadline.
 

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A thin Kubernetes API client: raw paths, JSON in and out, retries on transient failures.
 
 It uses the `kubernetes` package only for configuration (kubeconfig, exec plugins, in-cluster

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What every module of the collection does around its own work: build the client, report errors."""
 from ansible.module_utils.basic import missing_required_lib
 

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Wait for many objects at once: one watch per collection, one deadline for all, fail fast.
 
 Every object named by a target is judged by `readiness.evaluate` each time anything it depends

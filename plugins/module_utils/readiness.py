@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Readiness verdicts for Kubernetes objects, computed from their JSON.
 
 Everything here works on plain dicts shaped as the API server returns them (a GET, a LIST item or

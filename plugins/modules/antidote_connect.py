@@ -1,5 +1,5 @@
 #!/usr/bin/python
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 module: antidote_connect
@@ -20,7 +20,7 @@ description:
   - Refuses DCs whose ring sizes differ (Antidote would silently not connect them) and two entries that
     reach the same DC.
   - Connecting again is safe, because a DC deletes its old subscription to a DC before it subscribes again.
-author: stateful.datastores developers
+author: stateful.datastores developers (@stateful-datastores)
 extends_documentation_fragment:
   - stateful.datastores.k8s_auth
 attributes:

@@ -1,5 +1,5 @@
 #!/usr/bin/python
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 module: antidote_dc
@@ -26,7 +26,7 @@ description:
   - With several DCs in O(dcs), every DC is handled in parallel under the same deadline.
   - Needs Antidote 0.2.1 or later (message codes 129-134); 0.2.2 or later for a repeatable createDC.
     An Antidote 0.2.0 server is detected and refused with a message naming the versions that work.
-author: stateful.datastores developers
+author: stateful.datastores developers (@stateful-datastores)
 extends_documentation_fragment:
   - stateful.datastores.k8s_auth
 attributes:

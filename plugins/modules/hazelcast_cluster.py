@@ -1,5 +1,5 @@
 #!/usr/bin/python
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 module: hazelcast_cluster
@@ -24,7 +24,7 @@ description:
     waiting and without failing on an unhealthy cluster.
   - The REST API must be enabled on the members with the C(HEALTH_CHECK) endpoint group, and
     C(CLUSTER_READ) for member lists (the C(stateful.datastores.hazelcast) role enables both).
-author: stateful.datastores developers
+author: stateful.datastores developers (@stateful-datastores)
 extends_documentation_fragment:
   - stateful.datastores.k8s_auth
 attributes:

@@ -1,5 +1,5 @@
 #!/usr/bin/python
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 module: wait_ready
@@ -16,7 +16,7 @@ description:
     a claim whose provisioning failed). The message names the object and the reason and carries
     recent events and the last lines of the failing container's log.
   - Never changes anything. In check mode it reports the current state once instead of waiting.
-author: stateful.datastores developers
+author: stateful.datastores developers (@stateful-datastores)
 extends_documentation_fragment:
   - stateful.datastores.k8s_auth
 attributes:

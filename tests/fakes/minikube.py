@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A fake `minikube` for the tests of the stateful.datastores.minikube role.
 
 minikube cannot run in this project's CI (no VM, no container runtime), so the role's decisions

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The API server's audit log of watch starts (localkube writes it): proof that a waiter is watching."""
 import json
 import pathlib

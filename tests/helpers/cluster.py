@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Test access to the local control plane: kubectl, namespaces and KWOK port-forward targets."""
 import json
 import pathlib

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The loop every role relies on: apply, wait, re-apply unchanged, reach a pod through the API."""
 import json
 import socket

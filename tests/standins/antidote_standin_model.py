@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a set of Antidote nodes knows: rings (DCs), descriptors, subscriptions, dc count.
 
 Follows /work/shared/reference/antidote.md: every node boots as a one-node ring whose

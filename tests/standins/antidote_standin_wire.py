@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The stand-in's own wire codec: protobuf fields, frames and Erlang terms.
 
 Written separately from plugins/module_utils/antidote_pb.py on purpose: the client and the

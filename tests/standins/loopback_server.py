@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """TCP listeners on 127.0.0.1 only: one accept thread for all of them, one thread per connection."""
 import selectors
 import socket

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """antidote_dc and antidote_connect as users call them: ad-hoc, one DC or several, port-forward or direct."""
 import json
 

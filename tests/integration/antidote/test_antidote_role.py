@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The antidote role on localkube, its admin steps answered by the Antidote stand-in.
 
 Three DCs of three nodes. KWOK runs the pods (scheduled, given IPs, Ready); a KWOK PortForward per

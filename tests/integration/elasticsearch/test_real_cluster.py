@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """module_utils/elasticsearch.py against a real 3-node OpenSearch cluster (TLS, basic auth) on 127.0.0.1,
 plus one separately bootstrapped node with the same cluster.name (a split), booted in parallel once per module."""
 import threading

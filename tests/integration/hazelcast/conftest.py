@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Puts the repository root on sys.path so that `tests.servers.hazelcast` imports."""
 import os
 import sys

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The hazelcast role on the local control plane, verified against REAL Hazelcast 5.7.0 members.
 
 Pods are simulated by KWOK; each pod's port 5701 is mapped (KWOK PortForward object named as the

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The storage_class role against the local control plane (tools/localkube).
 
 local mode end to end: the StorageClass and its pinned PersistentVolumes appear, a second run and

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Real OpenSearch nodes on 127.0.0.1 for the Elasticsearch integration tests.
 
 Elasticsearch 8.x cannot be had on this machine: elastic.co is out of reach, and the module
@@ -234,10 +234,15 @@ class Cluster:
     pki: Optional[Pki] = None
     password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     nodes: List[Node] = field(default_factory=list)
+    # The user the harness creates (with the admin backend role), and the subject DNs of the node
+    # certificates: set both to run the nodes with credentials and a PKI made elsewhere (a Pki
+    # directory that already holds ca.pem, node.pem and node.key is used as it is).
+    admin_user: str = ADMIN_USER
+    nodes_dn: List[str] = field(default_factory=lambda: [NODE_DN])
 
     @property
     def username(self) -> str:
-        return ADMIN_USER
+        return self.admin_user
 
     @property
     def ca_file(self) -> Optional[str]:
@@ -302,7 +307,7 @@ class Cluster:
                 shutil.copy(self.pki.directory / name, conf / "certs" / name)
             (conf / "opensearch-security" / "internal_users.yml").write_text(
                 '_meta: {type: "internalusers", config_version: 2}\n'
-                '%s: {hash: "%s", reserved: true, backend_roles: ["admin"]}\n' % (ADMIN_USER, password_hash))
+                '%s: {hash: "%s", reserved: true, backend_roles: ["admin"]}\n' % (self.admin_user, password_hash))
             for layer in ("transport", "http"):
                 prefix = "plugins.security.ssl.%s." % layer
                 settings[prefix + "pemcert_filepath"] = "certs/node.pem"
@@ -311,7 +316,7 @@ class Cluster:
             settings.update({
                 "plugins.security.ssl.http.enabled": True,
                 "plugins.security.ssl.transport.enforce_hostname_verification": False,
-                "plugins.security.nodes_dn": [NODE_DN],
+                "plugins.security.nodes_dn": list(self.nodes_dn),
                 "plugins.security.allow_default_init_securityindex": True,
                 "plugins.security.audit.type": "noop",
             })

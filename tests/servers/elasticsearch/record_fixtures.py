@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Re-record tests/unit/fixtures/elasticsearch/*.json from a real OpenSearch cluster.
 
     .venv/bin/python -m tests.servers.elasticsearch.record_fixtures

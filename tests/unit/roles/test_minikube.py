@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The minikube role's decisions, checked against the fake minikube in tests/fakes.
 
 minikube cannot run in CI. The fake records every call (argv, one JSON line each) and answers

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """storage_class without a cluster: the rendered manifests, and bad input failing before any API call.
 
 Rendering runs the role's own validate.yml and render.yml (templates/manifests.yaml.j2) through

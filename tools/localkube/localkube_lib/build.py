@@ -1,3 +1,4 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """`localkube build`: compile the pinned control plane into the version-keyed cache."""
 import datetime
 import os

@@ -1,3 +1,4 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """`localkube up|down|status`: run etcd, kube-apiserver, controller-manager, scheduler and KWOK on 127.0.0.1."""
 import json
 import os

@@ -1,3 +1,4 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Wrapper Go modules that pin the control plane's sources (`localkube pin`)."""
 import json
 import re

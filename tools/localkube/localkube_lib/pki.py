@@ -1,3 +1,4 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Certificates and keys for the local control plane, made with the openssl command."""
 import subprocess
 

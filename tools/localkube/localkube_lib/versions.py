@@ -1,3 +1,4 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pinned versions, read from versions.env beside the tool."""
 import os
 import pathlib

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Kubernetes glue of the Antidote modules (antidote_k8s.py), with a fake API and the stand-in.
 
 DCs are reached at direct addresses here (the stand-in's ports); the integration tests cover the

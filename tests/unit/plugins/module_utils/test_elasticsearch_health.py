@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """module_utils/elasticsearch.py on answers recorded from real OpenSearch 2.19.1 nodes.
 
 Fixtures: tests/unit/fixtures/elasticsearch/ (re-record with tests/servers/elasticsearch/record_fixtures.py).

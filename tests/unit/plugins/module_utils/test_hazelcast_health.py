@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """module_utils/hazelcast.py on HTTP answers recorded from real Hazelcast 5.7.0 members."""
 import http.client
 import http.server

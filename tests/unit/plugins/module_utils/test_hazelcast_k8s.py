@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """module_utils/hazelcast_k8s.py without a cluster: pods, selectors, option checks, tunnel errors.
 
 The whole path (pods of a StatefulSet or Deployment, port-forward, real members) is tested in

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s_auth import AUTH_ARG_SPEC, resolve
 
 

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: Apache-2.0
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Readiness predicates on objects shaped as the API server returns them.
 
 Controller-written statuses in the fixtures were captured from kube-controller-manager,
