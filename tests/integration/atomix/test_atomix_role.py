@@ -1,0 +1,458 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The atomix role against the local control plane (tools/localkube).
+
+The real Atomix controllers do not run here: the Go module proxy refuses the modules they are
+built from (see tests/standins/atomix_status_player.py and docs/atomix.md). Each converge test
+therefore runs AtomixStatusPlayer, which watches the test's namespace and plays the controllers'
+part: it creates the StatefulSets, Services, Partitions / RaftPartitions and DataStore the
+controllers would, and writes the status they would write. KWOK makes the pods ready. What is
+tested is the role: CRDs, controllers, resources, waits, facts, idempotence, teardown, refusal
+to mix generations and input validation.
+
+CRDs are cluster-scoped and shared by the tests of this module, which therefore run in order
+and never at the same time as each other: every test starts from a cluster without the role's
+Atomix CRDs and leaves it that way (the fixture `no_atomix_crds` removes only CRDs labelled as
+installed by stateful.datastores, or created by this module).
+"""
+import json
+import uuid
+
+import pytest
+import yaml
+
+from tests.helpers.ansible import run_playbook
+from tests.helpers.cluster import kubeconfig_path, kubectl
+from tests.standins.atomix_status_player import Api, AtomixStatusPlayer
+
+pytestmark = pytest.mark.localkube
+
+ROLE_PLAYBOOK = """\
+- name: Apply the atomix role
+  hosts: localhost
+  gather_facts: false
+  roles:
+    - role: stateful.datastores.atomix
+  post_tasks:
+    - name: Hand atomix_status to the test
+      ansible.builtin.debug:
+        var: atomix_status
+      when: atomix_status is defined
+"""
+
+JSON_OUTPUT = {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1"}
+OURS = "app.kubernetes.io/managed-by=stateful.datastores,app.kubernetes.io/name=atomix"
+TEST_CRD_LABEL = "stateful-datastores-test=atomix"
+LABEL_KEYS = ["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component",
+              "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by"]
+
+
+class Run(object):
+    """An ansible-playbook run read through the JSON callback."""
+
+    def __init__(self, run):
+        self.rc = run.rc
+        try:
+            self.output = json.loads(run.stdout)
+        except ValueError:
+            raise AssertionError("no JSON from ansible-playbook (rc={}):\n{}\n{}".format(
+                run.rc, run.stdout[-4000:], run.stderr[-4000:]))
+        self.stats = self.output["stats"]["localhost"]
+        self.tasks = [(t["task"]["name"], t["hosts"]["localhost"]) for p in self.output["plays"]
+                      for t in p["tasks"] if "localhost" in t["hosts"]]
+
+    @property
+    def changed(self):
+        return self.stats["changed"]
+
+    @property
+    def failed(self):
+        return self.rc != 0 or self.stats["failures"] > 0
+
+    @property
+    def messages(self):
+        return " ".join(str(r.get("msg", "")) for _, r in self.tasks if r.get("failed"))
+
+    def result(self, name):
+        return [r for n, r in self.tasks if n == name][-1]
+
+    @property
+    def status(self):
+        return self.result("Hand atomix_status to the test")["atomix_status"]
+
+    def __repr__(self):
+        return "Run(rc={}, stats={}, changed={}, failed={})".format(
+            self.rc, self.stats, [n for n, r in self.tasks if r.get("changed")],
+            [(n, r.get("msg")) for n, r in self.tasks if r.get("failed")])
+
+
+def role(tmp_path, check=False, **variables):
+    playbook = tmp_path / "role.yml"
+    if not playbook.exists():
+        playbook.write_text(ROLE_PLAYBOOK)
+    return Run(run_playbook(playbook, variables, check=check, env=JSON_OUTPUT))
+
+
+_API = []
+
+# Reads go through the Kubernetes client in this process: a kubectl process per read costs a second
+# or more on a busy machine. plural -> API group/version.
+GROUPS = {"customresourcedefinitions": "apiextensions.k8s.io/v1", "namespaces": "v1", "nodes": "v1",
+          "clusterroles": "rbac.authorization.k8s.io/v1", "clusterrolebindings": "rbac.authorization.k8s.io/v1",
+          "statefulsets": "apps/v1", "deployments": "apps/v1", "services": "v1", "persistentvolumeclaims": "v1",
+          "serviceaccounts": "v1", "roles": "rbac.authorization.k8s.io/v1", "databases": "cloud.atomix.io/v1beta2",
+          "partitions": "cloud.atomix.io/v1beta2", "raftstorageclasses": "storage.cloud.atomix.io/v1beta1",
+          "raftclusters": "raft.atomix.io/v1beta3", "raftstores": "raft.atomix.io/v1beta3",
+          "raftpartitions": "raft.atomix.io/v1beta3", "storageprofiles": "atomix.io/v3beta4"}
+
+
+def get(plural, name=None, namespace=None):
+    """The object, or the list's items; None for a missing object."""
+    if not _API:
+        _API.append(Api(kubeconfig_path()))
+    group = GROUPS[plural]
+    path = ("/api/" if group == "v1" else "/apis/") + group
+    path += ("/namespaces/" + namespace if namespace else "") + "/" + plural + ("/" + name if name else "")
+    found = _API[0].call("GET", path, missing_ok=True)
+    return found if name or found is None else found["items"]
+
+
+def atomix_crds():
+    return sorted(c["metadata"]["name"] for c in get("customresourcedefinitions")
+                  if c["spec"]["group"] == "atomix.io" or c["spec"]["group"].endswith(".atomix.io"))
+
+
+def names(plural, namespace):
+    return sorted(o["metadata"]["name"] for o in get(plural, namespace=namespace) or [])
+
+
+def namespace_exists(name):
+    return get("namespaces", name) is not None
+
+
+def delete_crds(selector):
+    kubectl("delete", "crd", "-l", selector, "--ignore-not-found", "--wait=true", "--timeout=90s", check=False)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_atomix_crds():
+    """Start and end without the Atomix CRDs that this collection (or this module) installed."""
+    delete_crds(OURS)
+    delete_crds(TEST_CRD_LABEL)
+    yield
+    delete_crds(OURS)
+    delete_crds(TEST_CRD_LABEL)
+
+
+@pytest.fixture
+def cluster_rbac(namespace):
+    """Afterwards, delete the ClusterRoles and bindings the role named after the test's namespace, if a
+    failed test left them (the namespace fixture only deletes the namespace)."""
+    yield
+    for plural, kind in (("clusterrolebindings", "clusterrolebinding"), ("clusterroles", "clusterrole")):
+        left = [o["metadata"]["name"] for o in get(plural)
+                if o["metadata"]["name"].startswith(namespace + "-")
+                and (o["metadata"].get("labels") or {}).get("app.kubernetes.io/name") == "atomix"]
+        if left:
+            kubectl("delete", kind, *left, "--ignore-not-found", "--wait=false", check=False)
+
+
+@pytest.fixture
+def player(namespace, cluster_rbac):
+    """Start AtomixStatusPlayer for the test's namespace: player(generation)."""
+    started = []
+
+    def start(generation):
+        started.append(AtomixStatusPlayer(kubeconfig_path(), namespace, generation).start())
+        return started[-1]
+
+    yield start
+    for one in started:
+        one.stop()
+
+
+@pytest.fixture
+def local_volumes(namespace):
+    """A no-provisioner StorageClass and one 1Gi local PersistentVolume per node, for this test only."""
+    nodes = sorted(n["metadata"]["name"] for n in get("nodes"))
+    assert nodes
+    docs = [{"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": namespace},
+             "provisioner": "kubernetes.io/no-provisioner", "volumeBindingMode": "WaitForFirstConsumer",
+             "reclaimPolicy": "Retain"}]
+    for i, node in enumerate(nodes):
+        docs.append({
+            "apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "{}-{}".format(namespace, i)},
+            "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
+                     "persistentVolumeReclaimPolicy": "Retain", "storageClassName": namespace,
+                     "local": {"path": "/mnt/localkube/{}-{}".format(namespace, i)},
+                     "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+                         {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}]}]}}}})
+    kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(docs))
+    yield {"storage_class": namespace, "count": len(nodes)}
+    kubectl("delete", "pv", *["{}-{}".format(namespace, i) for i in range(len(nodes))],
+            "--ignore-not-found", "--wait=false", check=False)
+    kubectl("delete", "storageclass", namespace, "--ignore-not-found", "--wait=false", check=False)
+
+
+def assert_labelled(obj, component=None):
+    labels = obj["metadata"].get("labels") or {}
+    ref = "{} {}".format(obj["kind"], obj["metadata"]["name"])
+    assert all(k in labels for k in LABEL_KEYS), (ref, labels)
+    assert labels["app.kubernetes.io/part-of"] == "stateful-datastores", ref
+    assert labels["app.kubernetes.io/managed-by"] == "stateful.datastores", ref
+    if component:
+        assert labels["app.kubernetes.io/component"] == component, ref
+
+
+def assert_controllers_secure(namespace, deployments):
+    for name in deployments:
+        deployment = get("deployments", name, namespace)
+        assert_labelled(deployment)
+        spec = deployment["spec"]["template"]["spec"]
+        assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", name
+        for container in spec.get("initContainers", []) + spec["containers"]:
+            context = container["securityContext"]
+            assert context["allowPrivilegeEscalation"] is False, (name, container["name"])
+            assert context["capabilities"]["drop"] == ["ALL"], (name, container["name"])
+            assert context["readOnlyRootFilesystem"] is True, (name, container["name"])
+            assert set(container["resources"]) == {"requests", "limits"}, (name, container["name"])
+            image = container["image"]
+            assert ":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest"), image
+        binding = get("clusterrolebindings", "{}-{}".format(namespace, name))
+        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": name, "namespace": namespace}]
+        rules = get("clusterroles", "{}-{}".format(namespace, name))["rules"]
+        assert rules and all("*" not in r["verbs"] and "*" not in r["resources"] for r in rules), rules
+
+
+BAD_INPUT = [
+    ({"atomix_generation": "v2"}, ["atomix_generation", "v1", "cloud-v1beta2"]),
+    ({"atomix_state": "deleted"}, ["atomix_state", "present", "absent"]),
+    ({"atomix_replicas": "three"}, ["atomix_replicas", "int"]),
+    ({"atomix_replicas": 0}, ["atomix_replicas must be 1 to 9"]),
+    ({"atomix_clusters": 33}, ["atomix_clusters must be 1 to 32"]),
+    ({"atomix_name": "Raft_DB"}, ["atomix_name must be a DNS label"]),
+    ({"atomix_namespace": "-atomix"}, ["atomix_namespace must be a DNS label"]),
+    ({"atomix_replication_factor": 5}, ["atomix_replication_factor must be unset (null) or 1 to atomix_replicas (3)"]),
+    ({"atomix_storage_size": "lots"}, ["atomix_storage_size must be a positive Kubernetes quantity"]),
+    ({"atomix_node_image": "atomix/raft-node:latest"}, ["pinned", "atomix_node_image"]),
+    ({"atomix_controller_resources": {"requests": {"cpu": "1"}}}, ["atomix_controller_resources", "'limits'"]),
+    ({"atomix_purge": True}, ["atomix_purge", "atomix_state: absent"]),
+    ({"atomix_image_pull_policy": "Sometimes"}, ["atomix_image_pull_policy", "IfNotPresent"]),
+]
+
+
+def test_bad_input_fails_before_anything_is_created(tmp_path):
+    """Every case runs the whole role (in one ansible-playbook run, a block and rescue per case)
+    against the live cluster, in a namespace of its own that must never appear."""
+    suffix = uuid.uuid4().hex[:6]
+    tasks = []
+    for i, (variables, _) in enumerate(BAD_INPUT):
+        case_vars = {"atomix_namespace": "atomix-bad-{}-{}".format(suffix, i)}
+        case_vars.update(variables)
+        tasks.append({"name": "Case {}".format(i), "block": [
+            {"name": "Run the role, case {}".format(i),
+             "ansible.builtin.include_role": {"name": "stateful.datastores.atomix"}, "vars": case_vars},
+            {"name": "Record that case {} passed".format(i),
+             "ansible.builtin.set_fact": {"outcomes": "{{ outcomes + [{'case': %d, 'failed': false}] }}" % i}}],
+            "rescue": [{"name": "Record the failure of case {}".format(i), "ansible.builtin.set_fact": {
+                "outcomes": "{{ outcomes + [{'case': %d, 'failed': true, 'task': ansible_failed_task.name, "
+                            "'msg': ansible_failed_result.msg | default('')}] }}" % i}}]})
+    tasks.append({"name": "Hand the outcomes to the test", "ansible.builtin.debug": {"var": "outcomes"}})
+    playbook = tmp_path / "bad.yml"
+    playbook.write_text(yaml.safe_dump([{"name": "Bad input", "hosts": "localhost", "gather_facts": False,
+                                         "vars": {"outcomes": []}, "tasks": tasks}], sort_keys=False))
+    crds_before = atomix_crds()
+
+    run = Run(run_playbook(playbook, env=JSON_OUTPUT))
+
+    assert not run.failed, run
+    outcomes = run.result("Hand the outcomes to the test")["outcomes"]
+    assert [o["case"] for o in outcomes] == list(range(len(BAD_INPUT)))
+    for outcome, (variables, expected) in zip(outcomes, BAD_INPUT):
+        assert outcome["failed"], (variables, outcome)
+        # It stopped in validation: the argument specs or validate.yml, before any Kubernetes call.
+        assert outcome["task"] in ("Validating arguments against arg spec 'main' - Atomix on Kubernetes, controllers, "
+                                   "CRDs and Raft storage, waited on until ready.",
+                                   "Fail on values the argument specs cannot check"), (variables, outcome)
+        for text in expected:
+            assert text in outcome["msg"], (variables, text, outcome["msg"])
+    assert [i for i in range(len(BAD_INPUT)) if namespace_exists("atomix-bad-{}-{}".format(suffix, i))] == []
+    assert atomix_crds() == crds_before
+
+
+def test_cloud_generation_converges_idempotently_and_tears_down(tmp_path, namespace, player):
+    """Seed 004's generation: a Database of 2 clusters with 2 partitions each, on a RaftStorageClass of 2 replicas."""
+    variables = {"atomix_generation": "cloud-v1beta2", "atomix_namespace": namespace, "atomix_clusters": 2,
+                 "atomix_partitions": 2, "atomix_replicas": 2, "atomix_wait_timeout": 120}
+    stand_in = player("cloud-v1beta2")
+
+    first = role(tmp_path, **variables)
+    assert not first.failed, (first, stand_in.errors)
+    assert first.changed > 0
+
+    # CRDs, Established, labelled; Database and RaftStorageClass as the seed writes them.
+    crds = ["databases.cloud.atomix.io", "members.cloud.atomix.io", "partitions.cloud.atomix.io",
+            "primitives.cloud.atomix.io", "raftstorageclasses.storage.cloud.atomix.io"]
+    assert atomix_crds() == crds
+    for name in crds:
+        crd = get("customresourcedefinitions", name)
+        assert_labelled(crd, "crd")
+        assert any(c["type"] == "Established" and c["status"] == "True" for c in crd["status"]["conditions"])
+        assert crd["spec"]["versions"][0]["subresources"] == {"status": {}}
+    database = get("databases", "raft", namespace)
+    assert database["spec"]["clusters"] == 2
+    assert database["spec"]["template"]["spec"]["partitions"] == 2
+    assert database["spec"]["template"]["spec"]["storage"] == {
+        "group": "storage.cloud.atomix.io", "version": "v1beta1", "kind": "RaftStorageClass", "name": "raft",
+        "namespace": namespace}
+    assert database["status"] == {"readyClusters": 2}
+    storage = get("raftstorageclasses", "raft", namespace)
+    assert storage["spec"] == {"image": "atomix/raft-replica:v0.2.0-beta.1", "imagePullPolicy": "IfNotPresent",
+                               "replicas": 2}
+    assert_labelled(database, "database")
+    assert_labelled(storage, "storage")
+    assert_controllers_secure(namespace, ["atomix-controller", "raft-storage-controller"])
+
+    # One StatefulSet per cluster with `replicas` ready pods, a Partition and a Service on 5678 per partition.
+    assert names("statefulsets", namespace) == ["raft-1", "raft-2"]
+    for sts in get("statefulsets", namespace=namespace):
+        assert (sts["spec"]["replicas"], sts["status"].get("readyReplicas")) == (2, 2), sts["metadata"]["name"]
+    partition_names = ["raft-1", "raft-2", "raft-3", "raft-4"]
+    services = {s["metadata"]["name"]: s for s in get("services", namespace=namespace)}
+    for name in partition_names:
+        assert [p["port"] for p in services[name]["spec"]["ports"]] == [5678]
+    partitions = get("partitions", namespace=namespace)
+    assert sorted((p["metadata"]["name"], p["status"]["ready"]) for p in partitions) == [
+        (name, True) for name in partition_names]
+
+    status = first.status
+    assert status["generation"] == "cloud-v1beta2"
+    assert status["database"] == {"kind": "Database", "name": "raft", "ready": True, "status": {"readyClusters": 2}}
+    assert status["statefulsets"] == [{"name": "raft-{}".format(i), "replicas": 2, "ready_replicas": 2} for i in (1, 2)]
+    assert [(s["name"], s["ports"]) for s in status["services"]] == [(name, [5678]) for name in partition_names]
+    assert [(p["name"], p["ready"]) for p in status["partitions"]] == [(name, True) for name in partition_names]
+
+    again = role(tmp_path, **variables)
+    assert not again.failed, again
+    assert again.changed == 0, again
+
+    # Teardown with the CRDs: nothing of the generation is left, the namespace stays. The teardown
+    # removes the controllers anyway; the stand-in stops first so that it cannot race the deletions.
+    stand_in.stop()
+    assert stand_in.errors == [] or all("Connection" in e for e in stand_in.errors), stand_in.errors
+    gone = role(tmp_path, atomix_state="absent", atomix_remove_crds=True, **variables)
+    assert not gone.failed, (gone, stand_in.errors)
+    assert gone.changed > 0
+    assert atomix_crds() == []
+    for kind in ("statefulsets", "services", "deployments", "serviceaccounts", "roles"):
+        assert [n for n in names(kind, namespace) if n != "default"] == [], kind
+    assert get("clusterroles", namespace + "-atomix-controller") is None
+    assert namespace_exists(namespace)
+
+
+def test_refuses_to_mix_generations(tmp_path):
+    """With a cloud.atomix.io CRD installed, asking for v1 stops before anything is applied."""
+    assert atomix_crds() == []
+    foreign = {
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "databases.cloud.atomix.io", "labels": {"stateful-datastores-test": "atomix"}},
+        "spec": {"group": "cloud.atomix.io", "scope": "Namespaced",
+                 "names": {"kind": "Database", "plural": "databases", "singular": "database", "listKind": "DatabaseList"},
+                 "versions": [{"name": "v1beta2", "served": True, "storage": True,
+                               "schema": {"openAPIV3Schema": {"type": "object",
+                                                              "x-kubernetes-preserve-unknown-fields": True}}}]}}
+    kubectl("apply", "-f", "-", stdin=json.dumps(foreign))
+    target = "atomix-mix-" + uuid.uuid4().hex[:6]
+    try:
+        run = role(tmp_path, atomix_generation="v1", atomix_namespace=target)
+
+        assert run.failed, run
+        message = run.messages
+        assert "atomix_generation is v1" in message, message
+        assert "databases.cloud.atomix.io (group cloud.atomix.io, serves v1beta2: generation cloud-v1beta2)" in message
+        assert "Set atomix_generation: cloud-v1beta2" in message, message
+        assert "Nothing was applied" in message, message
+        assert [n.split(" : ")[-1] for n, r in run.tasks if r.get("failed")] == ["Refuse to mix Atomix generations"]
+        assert [n for n, r in run.tasks if r.get("changed")] == []
+        assert atomix_crds() == ["databases.cloud.atomix.io"]
+        assert not namespace_exists(target)
+    finally:
+        delete_crds(TEST_CRD_LABEL)
+
+
+def test_v1_converges_idempotently_and_teardown_keeps_claims_unless_purged(tmp_path, namespace, player,
+                                                                            local_volumes):
+    """Atomix 1.x: RaftCluster of 3 replicas with persistence, RaftStore of 2 partitions."""
+    variables = {"atomix_generation": "v1", "atomix_namespace": namespace, "atomix_replicas": 3,
+                 "atomix_partitions": 2, "atomix_storage_class": local_volumes["storage_class"],
+                 "atomix_wait_timeout": 120}
+    assert local_volumes["count"] >= 3
+    assert atomix_crds() == []
+
+    # Check mode on a cluster without the CRDs or the namespace: reports what it would create, creates nothing.
+    fresh = dict(variables, atomix_namespace="atomix-dry-" + uuid.uuid4().hex[:6])
+    dry_fresh = role(tmp_path, check=True, **fresh)
+    assert not dry_fresh.failed, dry_fresh
+    assert [n.split(" : ")[-1] for n, r in dry_fresh.tasks if r.get("changed")] == [
+        "Apply the CRDs", "Apply the namespace and the controllers"], dry_fresh
+    assert atomix_crds() == []
+    assert not namespace_exists(fresh["atomix_namespace"])
+
+    stand_in = player("v1")
+    first = role(tmp_path, **variables)
+    assert not first.failed, (first, stand_in.errors)
+    assert first.changed > 0
+
+    assert atomix_crds() == ["datastores.atomix.io", "raftclusters.raft.atomix.io", "raftpartitions.raft.atomix.io",
+                             "raftreplicas.raft.atomix.io", "raftstores.raft.atomix.io", "storageprofiles.atomix.io"]
+    cluster = get("raftclusters", "raft", namespace)
+    assert cluster["spec"]["replicas"] == 3
+    assert cluster["spec"]["persistence"] == {"enabled": True, "storageClass": namespace, "size": "1Gi",
+                                              "accessModes": ["ReadWriteOnce"]}
+    assert cluster["spec"]["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert cluster["status"]["state"] == "Ready"
+    store = get("raftstores", "raft", namespace)
+    assert (store["spec"]["partitions"], store["spec"]["cluster"]) == (2, {"name": "raft"})
+    assert store["status"]["state"] == "Ready"
+    profile = get("storageprofiles", "raft", namespace)
+    assert profile["spec"]["routes"] == [{"store": {"name": "raft", "namespace": namespace}}]
+    for obj in (cluster, store, profile):
+        assert_labelled(obj)
+    assert_controllers_secure(namespace, ["atomix-controller", "atomix-raft-controller"])
+    raft_controller = get("deployments", "atomix-raft-controller", namespace)
+    env = {e["name"]: e.get("value") for e in raft_controller["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["DEFAULT_NODE_IMAGE"] == "atomix/raft-node:v0.7.0"
+
+    claims = ["atomix-data-raft-0", "atomix-data-raft-1", "atomix-data-raft-2"]
+    assert names("persistentvolumeclaims", namespace) == claims
+    assert {c["status"]["phase"] for c in get("persistentvolumeclaims", namespace=namespace)} == {"Bound"}
+    status = first.status
+    assert status["database"]["kind"] == "RaftStore" and status["database"]["ready"] is True
+    assert status["statefulsets"] == [{"name": "raft", "replicas": 3, "ready_replicas": 3}]
+    assert [(s["name"], s["ports"]) for s in status["services"]] == [("raft", [5678, 5679]),
+                                                                     ("raft-hs", [5678, 5679])]
+    assert [(p["name"], p["state"]) for p in status["partitions"]] == [("raft-1", "Ready"), ("raft-2", "Ready")]
+
+    again = role(tmp_path, **variables)
+    assert not again.failed, again
+    assert again.changed == 0, again
+    dry = role(tmp_path, check=True, **variables)
+    assert not dry.failed, dry
+    assert dry.changed == 0, dry
+
+    # Teardown without purge: the database, what it produced and the controllers go, the claims stay.
+    stand_in.stop()
+    assert stand_in.errors == [] or all("Connection" in e for e in stand_in.errors), stand_in.errors
+    kept = role(tmp_path, atomix_state="absent", **variables)
+    assert not kept.failed, (kept, stand_in.errors)
+    assert kept.changed > 0
+    assert names("raftclusters", namespace) == []
+    assert names("statefulsets", namespace) == []
+    assert names("deployments", namespace) == []
+    assert names("persistentvolumeclaims", namespace) == claims
+
+    # With purge (and the CRDs): the claims go too.
+    purged = role(tmp_path, atomix_state="absent", atomix_purge=True, atomix_remove_crds=True, **variables)
+    assert not purged.failed, purged
+    assert purged.changed > 0
+    assert names("persistentvolumeclaims", namespace) == []
+    assert atomix_crds() == []
