@@ -47,9 +47,9 @@ def measure_once(waiter, namespace, name):
     apply(_deployment(namespace, name))
     clock = ReadinessClock(namespace, name)
     playbook = _playbook(WAITERS[waiter], namespace, name)
-    process = subprocess.Popen([str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local", "-e", "ansible_python_interpreter=" + sys.executable,
-                                playbook], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env=ansible_env())
+    command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+               "-e", "ansible_python_interpreter=" + sys.executable, playbook]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ansible_env())
     for line in process.stdout:
         if line.startswith("TASK [wait for the deployment]"):
             break

@@ -24,4 +24,3 @@ def matches(selector, labels):
     if any(labels.get(key) != value for key, value in (selector.get("matchLabels") or {}).items()):
         return False
     return all(_expression_matches(e, labels) for e in selector.get("matchExpressions") or [])
-

@@ -115,8 +115,8 @@ class Waiter(object):
             resource = catalog.lookup(spec["kind"], spec.get("api_version"))
             namespace = spec.get("namespace") or default_namespace
             if resource.namespaced and not namespace:
-                raise ValueError("objects[{}] ({}): a namespaced kind needs objects[{}].namespace or namespace"
-                                 .format(index, spec["kind"], index))
+                raise ValueError("objects[{index}] ({kind}): a namespaced kind needs objects[{index}].namespace or namespace"
+                                 .format(index=index, kind=spec["kind"]))
             self.targets.append(Target(spec, resource, namespace))
         self.collections = {}
         self.events = queue.Queue()

@@ -25,6 +25,7 @@ attributes:
     description: Reports the current state once, without waiting.
   diff_mode:
     support: none
+    description: Changes nothing, so there is no difference to show.
 options:
   objects:
     description: What to wait for.

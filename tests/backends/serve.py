@@ -10,9 +10,10 @@ ANTIDOTE_PB, ANTIDOTE_METRICS, HAZELCAST_PORT = 8087, 3001, 5701
 
 
 class Backends(object):
-    def __init__(self, inventory, systems=None):
+    def __init__(self, inventory, systems=None, overrides=None):
         self.values = plan.inventory_vars(inventory)
-        self.systems = [s for s in (systems or self.values.get("datastores_systems") or [])]
+        self.values.update(overrides or {})
+        self.systems = list(systems or self.values.get("datastores_systems") or [])
         self.running = []  # objects with stop()
         self.summary = {}
 

@@ -73,7 +73,7 @@ def parse_flags(args):
         if arg.startswith("--"):
             key, sep, value = arg[2:].partition("=")
             if not sep:
-                raise Usage("flag --{} needs a value (use --{}=VALUE)".format(key, key))
+                raise Usage("flag --{key} needs a value (use --{key}=VALUE)".format(key=key))
             flags.setdefault(key, []).append(value)
         elif arg.startswith("-"):
             raise Usage("short flags are not used by the role: " + arg)

@@ -31,7 +31,8 @@ class PlaybookRun(object):
         return self.total("failed") + self.total("unreachable")
 
     def __repr__(self):
-        tail = (self.stdout[-6000:], self.stderr[-3000:])
+        failures = [self.stdout[i:i + 3000] for i in (m.start() for m in re.finditer(r"fatal: |FAILED!", self.stdout))]
+        tail = ("\n".join(failures[:3]) or self.stdout[-6000:], self.stderr[-3000:])
         return "PlaybookRun(rc={}, recap={})\n{}\n{}".format(self.rc, self.recap, *tail)
 
 

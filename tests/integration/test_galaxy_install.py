@@ -22,7 +22,11 @@ def _run(args, cwd, env):
 def installed(tmp_path_factory):
     work = tmp_path_factory.mktemp("galaxy")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-    env.update({"ANSIBLE_CONFIG": os.devnull, "ANSIBLE_COLLECTIONS_PATH": str(work / "collections"),
+    # An empty configuration of its own: ansible-core 2.19 refuses os.devnull ("Unsupported configuration file
+    # extension"), and the repository's ansible.cfg must not leak into what a Galaxy user sees.
+    empty_config = work / "ansible.cfg"
+    empty_config.write_text("")
+    env.update({"ANSIBLE_CONFIG": str(empty_config), "ANSIBLE_COLLECTIONS_PATH": str(work / "collections"),
                 "ANSIBLE_NOCOLOR": "1", "HOME": str(work)})
     built = _run(["ansible-galaxy", "collection", "build", str(REPO), "--output-path", str(work)], work, env)
     assert built.returncode == 0, built.stderr
@@ -34,14 +38,14 @@ def installed(tmp_path_factory):
 
 
 def test_tarball_leaves_out_development_files(installed):
-    _, _, tarball = installed
+    tarball = installed[2]
     names = subprocess.run(["tar", "tzf", str(tarball)], capture_output=True, text=True, check=True).stdout.split()
     assert "galaxy.yml" not in names and "MANIFEST.json" in names
     assert not [n for n in names if n.startswith(("tools/", ".venv/", ".build/", ".ci/"))]
 
 
 def test_ansible_doc_lists_the_modules(installed):
-    work, env, _ = installed
+    work, env = installed[:2]
     listing = _run(["ansible-doc", "-l", "stateful.datastores", "--json"], work, env)
     assert listing.returncode == 0, listing.stderr
     modules = json.loads(listing.stdout)
@@ -52,7 +56,7 @@ def test_ansible_doc_lists_the_modules(installed):
 
 @pytest.mark.localkube
 def test_installed_copy_runs_against_the_cluster(installed):
-    work, env, _ = installed
+    work, env = installed[:2]
     playbook = work / "installed.yml"
     playbook.write_text(
         "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
@@ -62,7 +66,9 @@ def test_installed_copy_runs_against_the_cluster(installed):
         "      register: waited\n"
         "    - name: Check the answer\n"
         "      ansible.builtin.assert:\n"
-        "        that: [waited.ready, waited.objects[0].state == 'ready']\n")
+        "        that:\n"
+        "          - waited.ready\n"
+        "          - waited.objects[0].state == 'ready'\n")
     env = dict(env, K8S_AUTH_KUBECONFIG=kubeconfig_path())
     run = _run(["ansible-playbook", "-i", "localhost,", "-c", "local", "-e",
                 "ansible_python_interpreter=" + sys.executable, str(playbook)], work, env)

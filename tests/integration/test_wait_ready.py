@@ -94,12 +94,11 @@ def test_check_mode_reports_without_waiting(namespace):
 
 def test_custom_resource_by_field_value(namespace):
     kubectl("create", "configmap", "flag", "-n", namespace, "--from-literal=state=Starting")
-    rc, result = wait(namespace, [{"kind": "ConfigMap", "name": "flag", "field": {"path": "data.state",
-                                                                                   "value": "Ready"}}], timeout=2)
+    flag_is_ready = [{"kind": "ConfigMap", "name": "flag", "field": {"path": "data.state", "value": "Ready"}}]
+    rc, result = wait(namespace, flag_is_ready, timeout=2)
     assert rc != 0 and "data.state" in result["msg"], result
     kubectl("patch", "configmap", "flag", "-n", namespace, "-p", '{"data":{"state":"Ready"}}')
-    rc, result = wait(namespace, [{"kind": "ConfigMap", "name": "flag", "field": {"path": "data.state",
-                                                                                   "value": "Ready"}}])
+    rc, result = wait(namespace, flag_is_ready)
     assert rc == 0, result
 
 

@@ -70,7 +70,7 @@ class Run(object):
 
     @property
     def messages(self):
-        return " ".join(str(r.get("msg", "")) for _, r in self.tasks if r.get("failed"))
+        return " ".join(str(r.get("msg", "")) for n, r in self.tasks if r.get("failed"))
 
     def result(self, name):
         return [r for n, r in self.tasks if n == name][-1]
@@ -245,9 +245,9 @@ def test_bad_input_fails_before_anything_is_created(tmp_path):
     against the live cluster, in a namespace of its own that must never appear."""
     suffix = uuid.uuid4().hex[:6]
     tasks = []
-    for i, (variables, _) in enumerate(BAD_INPUT):
+    for i, case in enumerate(BAD_INPUT):
         case_vars = {"atomix_namespace": "atomix-bad-{}-{}".format(suffix, i)}
-        case_vars.update(variables)
+        case_vars.update(case[0])
         tasks.append({"name": "Case {}".format(i), "block": [
             {"name": "Run the role, case {}".format(i),
              "ansible.builtin.include_role": {"name": "stateful.datastores.atomix"}, "vars": case_vars},
@@ -380,7 +380,7 @@ def test_refuses_to_mix_generations(tmp_path):
 
 
 def test_v1_converges_idempotently_and_teardown_keeps_claims_unless_purged(tmp_path, namespace, player,
-                                                                            local_volumes):
+                                                                           local_volumes):
     """Atomix 1.x: RaftCluster of 3 replicas with persistence, RaftStore of 2 partitions."""
     variables = {"atomix_generation": "v1", "atomix_namespace": namespace, "atomix_replicas": 3,
                  "atomix_partitions": 2, "atomix_storage_class": local_volumes["storage_class"],
@@ -389,7 +389,7 @@ def test_v1_converges_idempotently_and_teardown_keeps_claims_unless_purged(tmp_p
     assert atomix_crds() == []
 
     # Check mode on a cluster without the CRDs or the namespace: reports what it would create, creates nothing.
-    fresh = dict(variables, atomix_namespace="atomix-dry-" + uuid.uuid4().hex[:6])
+    fresh = {**variables, "atomix_namespace": "atomix-dry-" + uuid.uuid4().hex[:6]}
     dry_fresh = role(tmp_path, check=True, **fresh)
     assert not dry_fresh.failed, dry_fresh
     assert [n.split(" : ")[-1] for n, r in dry_fresh.tasks if r.get("changed")] == [

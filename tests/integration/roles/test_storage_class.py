@@ -98,7 +98,7 @@ class Run(object):
 
     @property
     def messages(self):
-        return " ".join(str(r.get("msg", "")) for _, r in self.tasks if r.get("failed"))
+        return " ".join(str(r.get("msg", "")) for n, r in self.tasks if r.get("failed"))
 
     def __repr__(self):
         return "Run(rc={}, stats={}, changed={}, failed={})".format(
@@ -246,7 +246,7 @@ def test_immutable_change_is_refused_then_recreated_when_allowed(playbooks, clea
     created = role(playbooks, **base)
     assert not created.failed, created
     uid = kubectl_json("get", "storageclass", name)["metadata"]["uid"]
-    changed = dict(base, storage_class_custom_parameters={"tier": "2"}, storage_class_volume_binding_mode="Immediate")
+    changed = {**base, "storage_class_custom_parameters": {"tier": "2"}, "storage_class_volume_binding_mode": "Immediate"}
 
     refused = role(playbooks, **changed)
 
@@ -299,6 +299,6 @@ def test_default_class_moves_from_the_previous_default(playbooks, cleanup):
     assert role(playbooks, storage_class_name=second, **common).changed == 0
 
     # Dropping the default flag removes the annotation this role set.
-    unset = role(playbooks, storage_class_name=second, **dict(common, storage_class_default=False))
+    unset = role(playbooks, storage_class_name=second, **{**common, "storage_class_default": False})
     assert not unset.failed, unset
     assert default_classes() == []

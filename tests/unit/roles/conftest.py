@@ -47,7 +47,7 @@ class PlaybookRun(object):
 
     def result(self, name):
         found = [r for n, r in self.results() if n.endswith(name)]
-        assert found, "no task named {!r} ran; tasks: {}".format(name, [n for n, _ in self.results()])
+        assert found, "no task named {!r} ran; tasks: {}".format(name, [n for n, r in self.results()])
         return found[-1]
 
     def changed_tasks(self):
@@ -55,7 +55,7 @@ class PlaybookRun(object):
 
     @property
     def failure_messages(self):
-        return [r.get("msg", "") for _, r in self.results() if r.get("failed")]
+        return [r.get("msg", "") for n, r in self.results() if r.get("failed")]
 
     def describe(self):
         return "rc={} changed={} failures={}\nstderr: {}".format(

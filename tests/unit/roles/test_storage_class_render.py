@@ -228,7 +228,7 @@ def test_bad_input_fails_before_the_cluster_is_touched(role, variables, named):
     result = role(**variables)
 
     assert result.failed
-    tasks = [name for name, _ in result.results()]
+    tasks = [name for name, task_result in result.results()]
     assert not [t for t in tasks if "List the StorageClasses" in t], "validation must stop before any API call"
     message = " ".join(result.failure_messages)
     for text in named:

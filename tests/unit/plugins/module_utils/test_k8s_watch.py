@@ -60,7 +60,7 @@ def test_watch_resumes_from_the_last_version_after_a_dropped_connection():
         FakeStream([{"type": "MODIFIED", "object": pod("b", 12)}]),
     ]
     kube, seen = run(script, stop_after=3)
-    assert [kind for kind, _ in seen] == ["SYNC", "ADDED", "MODIFIED"]
+    assert [event[0] for event in seen] == ["SYNC", "ADDED", "MODIFIED"]
     assert kube.calls[1]["resourceVersion"] == "10"
     assert kube.calls[2]["resourceVersion"] == "11", "resumed after the last event it saw"
 
@@ -73,7 +73,7 @@ def test_expired_resource_version_relists():
         FakeStream([{"type": "DELETED", "object": pod("c", 51)}]),
     ]
     kube, seen = run(script, stop_after=3)
-    assert [kind for kind, _ in seen] == ["SYNC", "SYNC", "DELETED"]
+    assert [event[0] for event in seen] == ["SYNC", "SYNC", "DELETED"]
     assert seen[1][1][0]["metadata"]["name"] == "c"
     assert "watch" not in kube.calls[2], "a 410 is followed by a fresh LIST"
 
@@ -85,7 +85,7 @@ def test_transient_api_errors_are_retried_and_bookmarks_are_silent():
         FakeStream([{"type": "BOOKMARK", "object": pod("x", 9)}, {"type": "ADDED", "object": pod("d", 10)}]),
     ]
     kube, seen = run(script, stop_after=2)
-    assert [kind for kind, _ in seen] == ["SYNC", "ADDED"]
+    assert [event[0] for event in seen] == ["SYNC", "ADDED"]
 
 
 def test_forbidden_is_reported_not_retried():
