@@ -11,11 +11,12 @@ COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/stateful/datastores
 SANITY_ROOT := .build/sanity/ansible_collections/stateful/datastores
 LOCALKUBE := tools/localkube/localkube
 export KUBECONFIG := $(shell $(LOCALKUBE) kubeconfig 2>/dev/null)
+export K8S_AUTH_KUBECONFIG := $(KUBECONFIG)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help venv collection localkube-build localkube-up localkube-down localkube-status \
-	demo test sanity lint unit integration bench build-tarball clean
+	demo demo-down test sanity lint unit integration bench build-tarball clean
 
 help:
 	@echo "make demo    install, start localkube and run playbooks/site.yml against it, then report"
@@ -48,7 +49,13 @@ localkube-status:
 	$(LOCALKUBE) status
 
 demo: venv collection localkube-up
+	$(BIN)/python -m tests.backends start --inventory inventories/local
 	$(BIN)/ansible-playbook -i inventories/local playbooks/site.yml
+	@echo "The admin ports stay answered for playbooks/verify.yml; 'make demo-down' stops them and localkube."
+
+demo-down:
+	$(BIN)/python -m tests.backends stop --inventory inventories/local
+	$(LOCALKUBE) down
 
 sanity: venv
 	$(BIN)/python tools/ansible_test_offline.py install-get-pip
