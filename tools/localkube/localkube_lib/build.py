@@ -1,6 +1,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """`localkube build`: compile the pinned control plane into the version-keyed cache."""
 import datetime
+import json
 import os
 import shutil
 import subprocess
@@ -38,8 +39,9 @@ def copy_kwok_crds(out):
     target = out / "kwok-crds"
     if target.exists():
         return
-    module_dir = subprocess.run(["go", "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/kwok"], cwd=MODULES_DIR / "kwok",
-                                check=True, capture_output=True, text=True).stdout.strip()
+    download = subprocess.run(["go", "mod", "download", "-json", "sigs.k8s.io/kwok"], cwd=MODULES_DIR / "kwok",
+                              check=True, capture_output=True, text=True).stdout
+    module_dir = json.loads(download)["Dir"]
     partial = out / "kwok-crds.partial"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir()
