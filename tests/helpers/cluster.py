@@ -54,3 +54,14 @@ def forward_pod_ports(namespace, pod, targets, target_address="127.0.0.1"):
                 for port, target in sorted(targets.items())]
     apply({"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "PortForward",
            "metadata": {"name": pod, "namespace": namespace}, "spec": {"forwards": forwards}})
+
+
+def forward_pod_ports_cluster(namespace, pod, targets, target_address="127.0.0.1"):
+    """Like forward_pod_ports, through a cluster-scoped KWOK ClusterPortForward that selects the pod by
+    namespace and name, so it can be made before the namespace exists. Returns the object's name."""
+    name = "{}.{}".format(namespace, pod)
+    forwards = [{"ports": [int(port)], "target": {"port": int(target), "address": target_address}}
+                for port, target in sorted(targets.items())]
+    apply({"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "ClusterPortForward", "metadata": {"name": name},
+           "spec": {"selector": {"matchNamespaces": [namespace], "matchNames": [pod]}, "forwards": forwards}})
+    return name

@@ -14,7 +14,7 @@ from tests.helpers.ansible import REPO, run_playbook
 from tests.helpers.cluster import kubectl, kubectl_json
 
 pytestmark = pytest.mark.localkube
-SYSTEMS = ["antidote", "hazelcast", "atomix"]
+SYSTEMS = ["antidote", "elasticsearch", "hazelcast", "atomix"]
 INVENTORY = REPO / "inventories" / "local"
 
 
@@ -24,7 +24,8 @@ def site():
     storage_class = "site-" + suffix
     overrides = {"datastores_systems": SYSTEMS, "antidote_namespace": "antidote-" + suffix,
                  "hazelcast_namespace": "hazelcast-" + suffix, "atomix_namespace": "atomix-" + suffix,
-                 "elasticsearch_namespace": "elasticsearch-" + suffix, "storage_class_name": storage_class,
+                 "elasticsearch_namespace": "elasticsearch-" + suffix, "loklak_namespace": "loklak-" + suffix,
+                 "storage_class_name": storage_class, "elasticsearch_timeout": 300,
                  "antidote_storage_class": storage_class, "atomix_storage_class": storage_class,
                  "elasticsearch_storage_class": storage_class}
     backends = Backends(INVENTORY, SYSTEMS, overrides)
@@ -58,7 +59,7 @@ def test_site_converges_and_reports_every_system_healthy(site):
     run = run_playbook(REPO / "playbooks" / "site.yml", site, inventory=INVENTORY)
     assert run.rc == 0, run
     report = run.stdout[run.stdout.rindex("Print what is deployed"):]
-    for system in ("AntidoteDB", "Hazelcast", "Atomix"):
+    for system in ("AntidoteDB", "Elasticsearch", "loklak", "Hazelcast", "Atomix"):
         lines = [line for line in report.splitlines() if system in line]
         assert lines and all(line.lstrip(" -").startswith("healthy ") for line in lines), report
 
@@ -67,8 +68,8 @@ def test_second_run_changes_nothing_and_never_prints_secrets(site):
     run = run_playbook(REPO / "playbooks" / "site.yml", site, inventory=INVENTORY, args=["-vvv"])
     assert run.rc == 0, run
     assert run.changed == 0, run
-    secrets = secrets_of(site["antidote_namespace"])
-    assert secrets, "the Antidote cookie Secret exists"
+    secrets = secrets_of(site["antidote_namespace"]) + secrets_of(site["elasticsearch_namespace"])
+    assert len(secrets) >= 2, "the Antidote cookie and the elastic password exist"
     for value in secrets:
         assert value not in run.stdout and value not in run.stderr
 
