@@ -16,11 +16,11 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help venv collection localkube-build localkube-up localkube-down localkube-status \
-	demo demo-down test sanity lint unit integration bench build-tarball clean
+	demo demo-down test sanity lint unit molecule integration bench build-tarball clean
 
 help:
 	@echo "make demo    install, start localkube and run playbooks/site.yml against it, then report"
-	@echo "make test    every test tier: sanity, lint, unit, integration"
+	@echo "make test    every test tier: sanity, lint, unit, molecule, integration"
 	@echo "make bench   side-by-side timings against a kubernetes.core baseline"
 	@echo "make localkube-up | localkube-down | localkube-status"
 
@@ -73,8 +73,26 @@ unit: venv collection
 integration: venv collection localkube-up
 	$(BIN)/pytest tests/integration
 
+# A molecule scenario per role (extensions/molecule/): converge, idempotence and verify on localkube.
+# The roles find the cluster through K8S_AUTH_KUBECONFIG, as under AWX; nothing comes from Galaxy.
+# Two `molecule test` runs side by side, each with molecule's own sequence and destroy on failure:
+# MOLECULE_LANE holds the scenarios of the first, every other scenario runs in the second. Their
+# output is printed when both are done (.build/molecule/lane-*.log).
+MOLECULE_LANE := elasticsearch hazelcast minikube storage_class
+molecule: venv collection localkube-up
+	@mkdir -p .build/molecule
+	@echo "molecule: [$(MOLECULE_LANE)] and [every other scenario] side by side ..."
+	@export K8S_AUTH_KUBECONFIG="$$($(LOCALKUBE) kubeconfig)"; status=0; \
+	$(BIN)/molecule test $(addprefix -s ,$(MOLECULE_LANE)) > .build/molecule/lane-1.log 2>&1 & lane1=$$!; \
+	$(BIN)/molecule test --all $(addprefix -e ,$(MOLECULE_LANE)) > .build/molecule/lane-2.log 2>&1 & lane2=$$!; \
+	wait $$lane1 || status=1; wait $$lane2 || status=1; \
+	cat .build/molecule/lane-1.log .build/molecule/lane-2.log; exit $$status
+
 test: venv collection localkube-up sanity lint unit
 	$(BIN)/pytest tests/integration
+
+bench: venv collection localkube-up
+	$(BIN)/python -m benchmarks.run
 
 build-tarball: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path .build/dist

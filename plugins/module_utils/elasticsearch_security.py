@@ -29,7 +29,8 @@ ARGUMENT_SPEC = {
     "labels": {"type": "dict", "default": {}},
     "credentials_secret": {"type": "str", "no_log": False},
     "generate_credentials": {"type": "bool", "default": True},
-    "username": {"type": "str", "default": "elastic"},
+    # Not "username": that is a Kubernetes connection option (k8s_auth.AUTH_ARG_SPEC) of every module.
+    "es_username": {"type": "str", "default": "elastic"},
     "password_length": {"type": "int", "default": 24, "no_log": False},
     "password_key": {"type": "str", "default": "password", "no_log": False},
     "tls_secret": {"type": "str", "no_log": False},
@@ -134,14 +135,14 @@ class Manager:
             if not self.params["generate_credentials"]:
                 raise SecretsError("%s not found; create it with the elastic user's password under key %r, or let "
                                    "it be generated" % (self.where(name), key))
-            self.create(name, {"username": self.params["username"],
+            self.create(name, {"username": self.params["es_username"],
                                key: new_password(self.params["password_length"])}, component="credentials")
-            return {"name": name, "created": True, "username": self.params["username"], "password_key": key}
+            return {"name": name, "created": True, "username": self.params["es_username"], "password_key": key}
         missing = self.missing_keys(secret, [key])
         if missing:
             raise SecretsError("%s has no key %r (keys: %s); add the password under that key" % (
                 self.where(name), key, ", ".join(sorted(secret.get("data") or {})) or "none"))
-        username = self.params["username"]
+        username = self.params["es_username"]
         if "username" in (secret.get("data") or {}):
             username = _decoded(secret, "username").decode("utf-8")
         return {"name": name, "created": False, "username": username, "password_key": key}

@@ -43,8 +43,10 @@ options:
     description: Create O(credentials_secret) when absent. C(false) - it must exist (a Secret of your own).
     type: bool
     default: true
-  username:
-    description: The user name stored in a new credentials Secret (the built-in superuser).
+  es_username:
+    description:
+      - The Elasticsearch user name stored in a new credentials Secret (the built-in superuser).
+      - Not O(username), which is the Kubernetes connection's basic-auth user like in every module.
     type: str
     default: elastic
   password_length:

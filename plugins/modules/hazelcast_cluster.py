@@ -85,7 +85,8 @@ options:
     default: 5.0
 notes:
   - Mutually exclusive, and one is required - O(name), O(label_selectors), O(endpoints).
-  - With port-forward the user needs C(get) and C(list) on C(pods) and C(create) on C(pods/portforward)
+  - With port-forward the user needs C(list) and C(watch) on C(pods), C(get) and C(create) on C(pods/portforward)
+    (WebSocket port-forwards are authorized as C(get) up to Kubernetes 1.34, and also need C(create) from 1.35 on)
     in the namespace, and C(get) on the StatefulSet or Deployment.
 seealso:
   - module: stateful.datastores.wait_ready

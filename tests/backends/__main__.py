@@ -35,7 +35,10 @@ def serve(args):
     signal.signal(signal.SIGTERM, lambda *_args: stopping.set())
     try:
         summary = backends.start()
-        state.write_text(json.dumps({"pid": os.getpid(), "backends": summary}))
+        # Written whole, then renamed: `start` reads the file as soon as it exists.
+        partial = state.with_suffix(".partial")
+        partial.write_text(json.dumps({"pid": os.getpid(), "backends": summary}))
+        os.replace(str(partial), str(state))
         stopping.wait(args.max_lifetime)
     finally:
         backends.stop()

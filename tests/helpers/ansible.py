@@ -37,6 +37,8 @@ class PlaybookRun(object):
 
 
 def ansible_env(extra=None):
+    """The environment of a run: localkube's kubeconfig, this checkout's collection, then `extra`,
+    where a value of None removes the variable (for runs that must find no kubeconfig)."""
     from tests.helpers.cluster import kubeconfig_path
     env = dict(os.environ)
     env.update({
@@ -49,7 +51,7 @@ def ansible_env(extra=None):
         "PATH": str(pathlib.Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""),
     })
     env.update(extra or {})
-    return env
+    return {name: value for name, value in env.items() if value is not None}
 
 
 def run_playbook(playbook, extra_vars=None, check=False, diff=False, inventory=None, env=None, args=(),

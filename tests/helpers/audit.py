@@ -25,7 +25,11 @@ class AuditLog(object):
             except ValueError:
                 continue
 
-    def wait_for_watch(self, resource, namespace, timeout=60.0):
+    def read(self):
+        """Every complete entry written since the last read (or since this object was made)."""
+        return list(self._entries())
+
+    def wait_for_watch(self, resource, namespace, timeout=180.0):
         """Block until a watch on `resource` in `namespace` starts after the last call; return its entry."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -98,6 +98,8 @@ class AntidoteStandin:
         self._stats_lock = threading.Lock()
         self.stats = {"requests": 0, "aborted": 0, "in_flight": 0, "max_in_flight": 0, "connect_failures": 0,
                       "metrics_requests": 0, "codes": {}}
+        # (received, replied, code) per answered PB request, wall-clock seconds: when the servers were busy.
+        self.timeline = []
 
     # -- lifecycle
 
@@ -179,6 +181,7 @@ class AntidoteStandin:
             body = _recv_exactly(conn, length)
             if body is None:
                 return
+            received = time.time()
             self._count("requests")
             self._count("in_flight")
             with self._stats_lock:
@@ -192,6 +195,8 @@ class AntidoteStandin:
             if reply is None:
                 return  # Antidote's codec crashes on unknown codes and bad payloads: the socket closes
             conn.sendall(reply)
+            with self._stats_lock:
+                self.timeline.append((received, time.time(), body[0]))
 
     def _dispatch(self, node, code, payload):
         operation, reply_code = self.codes.get(code, (None, None))

@@ -23,7 +23,7 @@ class BackgroundWait(object):
         self.result = run_module("stateful.datastores.wait_ready", args)
 
     def join(self):
-        self.thread.join(timeout=120)
+        self.thread.join(timeout=300)
         assert self.result is not None, "the wait never returned"
         return self.result
 
@@ -41,7 +41,7 @@ def test_wait_resumes_after_its_watch_is_cut(namespace, tmp_path):
     proxy = TcpProxy(api_port)
     audit = AuditLog()
     waiting = BackgroundWait({"kubeconfig": _proxied_kubeconfig(tmp_path, proxy.port), "namespace": namespace,
-                              "timeout": 90, "objects": [{"kind": "ConfigMap", "name": "late"}]})
+                              "timeout": 240, "objects": [{"kind": "ConfigMap", "name": "late"}]})
     try:
         audit.wait_for_watch("configmaps", namespace)
         assert proxy.cut() >= 1
@@ -56,7 +56,7 @@ def test_wait_resumes_after_its_watch_is_cut(namespace, tmp_path):
 
 def test_wait_completes_across_an_api_server_restart(namespace):
     audit = AuditLog()
-    waiting = BackgroundWait({"namespace": namespace, "timeout": 90,
+    waiting = BackgroundWait({"namespace": namespace, "timeout": 240,
                               "objects": [{"kind": "ConfigMap", "name": "after-restart"}]})
     audit.wait_for_watch("configmaps", namespace)
     restarted = localkube("restart", "kube-apiserver", check=False)

@@ -108,10 +108,9 @@ class Run(object):
 
 @pytest.fixture(scope="module", autouse=True)
 def cluster_up():
-    status = localkube("status", check=False)
-    if status.returncode != 0:
-        pytest.skip("the local control plane is not up (`tools/localkube/localkube status` exited {}); "
-                    "start it with `make localkube-up`".format(status.returncode))
+    """`localkube up` is idempotent: it starts what is missing and waits until the API is ready."""
+    started = localkube("up", check=False)
+    assert started.returncode == 0, started.stdout + started.stderr
 
 
 @pytest.fixture

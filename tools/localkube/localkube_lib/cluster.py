@@ -195,7 +195,7 @@ def up(fresh=False):
     start(s, "etcd", argv["etcd"])
     wait_for("etcd", lambda: etcd_ready(s), 30, s, "etcd")
     start(s, "kube-apiserver", argv["kube-apiserver"])
-    wait_for("kube-apiserver /readyz", lambda: api_ready(s), 60, s, "kube-apiserver")
+    wait_for("kube-apiserver /readyz", lambda: api_ready(s), 180, s, "kube-apiserver")
     log("api server ready after {:.1f}s".format(time.monotonic() - started))
     kubectl(s, "apply", "--server-side", "-f", str(s.bin / "kwok-crds"))
     kubectl(s, "wait", "--for=condition=Established", "--timeout=30s",
@@ -233,7 +233,7 @@ def restart(name):
     stop(s, name)
     start(s, name, commands(s)[name])
     if name == "kube-apiserver":
-        wait_for("kube-apiserver /readyz", lambda: api_ready(s), 60, s, name)
+        wait_for("kube-apiserver /readyz", lambda: api_ready(s), 180, s, name)
     log("restarted {}".format(name))
     return 0
 

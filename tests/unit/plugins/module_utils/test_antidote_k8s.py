@@ -298,3 +298,18 @@ def test_hint_lists_counts_when_the_pattern_is_unclear():
         "antidote_dc_count per DC: dc1=1, dc2=2, dc3=2 (of 3 DCs)"
     assert unreachable_hint({"dc1": 3, "dc2": 3, "dc3": 3}, 3) is None
     assert unreachable_hint({}, 3) is None
+
+
+class _RefusedForward(object):
+    namespace, pod, port = "db", "antidote-dc1-0", 8087
+    last_error = "port-forward to pod db/antidote-dc1-0 port 8087: Handshake status 403 Forbidden"
+
+
+def test_a_refused_port_forward_names_both_verbs_it_needs():
+    """Found by tests/integration/test_least_privilege.py: on Kubernetes 1.34 the WebSocket port-forward
+    is authorized as 'get', so a hint naming only 'create' sent operators after the wrong verb."""
+    dc = antidote_k8s.ReachedDc("dc1", "127.0.0.1", 1)
+    dc.forwards = [_RefusedForward()]
+    message = antidote_k8s.explain(antidote_k8s.AntidoteK8sError("createDC failed on DC dc1"), [dc])
+    assert "refused the port-forward (403)" in message
+    assert "'get' and 'create' on pods/portforward in namespace db" in message
