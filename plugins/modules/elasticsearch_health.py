@@ -58,7 +58,7 @@ options:
     default: green
 notes:
   - Exactly one of O(name) and O(endpoints) is required.
-  - With port-forward the user needs C(get) on the StatefulSet, C(get), C(list) and C(watch) on C(pods), C(create)
+  - With port-forward the user needs C(get) on the StatefulSet, C(get), C(list) and C(watch) on C(pods), C(get) and C(create)
     on C(pods/portforward), and C(get) on the Secrets named.
 seealso:
   - module: stateful.datastores.wait_ready
