@@ -90,7 +90,7 @@ molecule: venv collection localkube-up
 	wait $$lane1 || status=1; wait $$lane2 || status=1; \
 	cat .build/molecule/lane-1.log .build/molecule/lane-2.log; exit $$status
 
-test: venv collection localkube-up sanity lint unit
+test: venv collection localkube-up sanity lint unit molecule
 	$(BIN)/pytest tests/integration
 
 bench: venv collection localkube-up
