@@ -14,6 +14,7 @@ import datetime
 import os
 import pathlib
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -27,7 +28,17 @@ NO_OP_TARGET = 3.0
 READY_TARGET_S = 1.0
 SCALING_TARGET = 2.0
 SITE_KEYS = ("site_converge", "site_rerun", "baseline_converge", "baseline_rerun")
-FAILURES = []  # every failed attempt of every scenario: reported in bench.md, and make bench fails
+FAILURES = []  # every failed attempt of every scenario: reported under the table
+INCOMPLETE = []  # scenarios with fewer complete runs than asked for: make bench fails
+
+
+def _headline(error):
+    """The line of a failure that says what went wrong."""
+    lines = [line.strip() for line in error.splitlines() if line.strip()]
+    for line in lines:
+        if re.search(r"\[ERROR\]|msg:|Error|error:", line):
+            return line[:300]
+    return lines[0][:300] if lines else "?"
 
 
 def log(message):
@@ -51,6 +62,8 @@ def _portion(samples, *keys):
 def bench_site(args):
     raw = site_bench.run(args.runs, log)
     FAILURES.extend(raw["failures"])
+    if len(raw["site_converge"]) < args.runs:
+        INCOMPLETE.append("site/baseline: {} of {} runs complete".format(len(raw["site_converge"]), args.runs))
     ours_c, ours_r = raw["site_converge"], raw["site_rerun"]
     base_c, base_r = raw["baseline_converge"], raw["baseline_rerun"]
     s = report.summarize
@@ -125,6 +138,8 @@ def bench_wait_latency(args):
 def bench_antidote(args):
     converge, failures = site_bench.run_antidote_converge(args.runs, log)
     FAILURES.extend(failures)
+    if len(converge) < args.runs:
+        INCOMPLETE.append("Antidote converge: {} of {} runs complete".format(len(converge), args.runs))
     converge_whole = report.summarize(_pick(converge, "wall_s"))
     converge_admin = report.summarize(_portion(converge, "admin"))
     samples = antidote_scaling.run(args.scaling_runs)
@@ -208,7 +223,8 @@ NOTES = [
     "antidote_dc and antidote_connect tasks alone.",
     "Fresh namespaces, StorageClass and PersistentVolumes per from-empty run, deleted afterwards; the Atomix "
     "CRDs are cluster-wide and shared with other users of the cluster, so they stay installed (after the "
-    "cluster's first run their apply is a no-op for both playbooks).",
+    "cluster's first run their apply is a no-op for both playbooks). Other users may remove them or install "
+    "the other Atomix generation meanwhile: the bench then waits, and a run that fails is tried again.",
 ]
 
 
@@ -239,6 +255,7 @@ def main():
             FAILURES.append({"what": "scenario " + name, "attempt": 1, "error": "{}: {}".format(
                 type(error).__name__, error)[:4000]})
             log("scenario {} failed: {}".format(name, error))
+            INCOMPLETE.append("scenario {} failed".format(name))
             continue
         data.update(scenario_data)
         rows.extend(scenario_rows)
@@ -255,8 +272,9 @@ def main():
                   secs=env["bench_seconds"], ansible=env["ansible"])
     notes = list(NOTES)
     if FAILURES:
-        notes.append("FAILED attempts (not in the numbers; details in bench.json): " + "; ".join(
-            "{} attempt {}: {}".format(f["what"], f["attempt"], f["error"].splitlines()[0]) for f in FAILURES))
+        notes.append("Failed attempts, not in the numbers (a failed run is tried once more; details in "
+                     "bench.json): " + "; ".join("{} attempt {}: {}".format(f["what"], f["attempt"], _headline(
+                         f["error"])) for f in FAILURES))
     table = report.markdown(rows, notes)
     (RESULTS / "bench.md").write_text(header + "\n\n" + table + "\n")
     report.write_json(str(RESULTS / "bench.json"), data)
@@ -274,6 +292,8 @@ def main():
     log("wrote {}".format(", ".join(str(RESULTS / name) for name in written)))
     if FAILURES:
         log("{} failed attempt(s); see the notes under the table".format(len(FAILURES)))
+    if INCOMPLETE:
+        log("incomplete: {}".format("; ".join(INCOMPLETE)))
         sys.exit(1)
 
 

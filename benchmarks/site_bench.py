@@ -51,7 +51,10 @@ def clean_up(overrides):
 
 def _checked(measured, what):
     if measured.run.rc != 0:
-        raise RuntimeError("{} failed:\n{!r}".format(what, measured.run))
+        output = measured.run.stderr + "\n" + measured.run.stdout
+        reasons = [line.strip() for line in output.splitlines() if "[ERROR]" in line or line.strip().startswith("msg:")]
+        raise RuntimeError("{} failed (rc={}): {}\n{!r}".format(
+            what, measured.run.rc, reasons[0][:300] if reasons else "see below", measured.run))
     return measured
 
 
