@@ -25,6 +25,7 @@ from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch 
     DEFAULT_PORT,
     ElasticsearchClient,
 )
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_selectors import selector_string
 
 STATEFULSET_PATH = "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}"
 PODS_PATH = "/api/v1/namespaces/{namespace}/pods"
@@ -270,22 +271,6 @@ def direct_clients(params, username, password, context):
 
 
 # ---------------------------------------------------------------------- pods
-def selector_string(selector):
-    """A LabelSelector ({matchLabels, matchExpressions}) as the labelSelector query string."""
-    parts = ["%s=%s" % (key, value) for key, value in sorted((selector.get("matchLabels") or {}).items())]
-    for expression in selector.get("matchExpressions") or []:
-        key, operator, values = expression["key"], expression["operator"], expression.get("values") or []
-        if operator == "In":
-            parts.append("%s in (%s)" % (key, ",".join(values)))
-        elif operator == "NotIn":
-            parts.append("%s notin (%s)" % (key, ",".join(values)))
-        elif operator == "Exists":
-            parts.append(key)
-        elif operator == "DoesNotExist":
-            parts.append("!" + key)
-    return ",".join(parts)
-
-
 def ordinal(name):
     match = re.match(r"^.*-(\d+)$", name)
     return int(match.group(1)) if match else -1

@@ -22,6 +22,7 @@ from ansible_collections.stateful.datastores.plugins.module_utils.hazelcast impo
     endpoint_label,
     parse_endpoint,
 )
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_selectors import selector_string
 
 WORKLOAD_PATHS = {
     "StatefulSet": "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}",
@@ -108,22 +109,6 @@ def validate(params):
     if params.get("label_selectors") is not None and params.get("replicas") is None:
         problems.append("replicas is required with label_selectors (the number of members expected)")
     return "; ".join(problems) or None
-
-
-def selector_string(selector):
-    """A LabelSelector ({matchLabels, matchExpressions}) as the labelSelector query string."""
-    parts = ["%s=%s" % (key, value) for key, value in sorted((selector.get("matchLabels") or {}).items())]
-    for expression in selector.get("matchExpressions") or []:
-        key, operator, values = expression["key"], expression["operator"], expression.get("values") or []
-        if operator == "In":
-            parts.append("%s in (%s)" % (key, ",".join(values)))
-        elif operator == "NotIn":
-            parts.append("%s notin (%s)" % (key, ",".join(values)))
-        elif operator == "Exists":
-            parts.append(key)
-        elif operator == "DoesNotExist":
-            parts.append("!" + key)
-    return ",".join(parts)
 
 
 def pod_sort_key(name):

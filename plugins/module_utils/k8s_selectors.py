@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Matching labels against a LabelSelector ({matchLabels, matchExpressions})."""
+"""LabelSelectors ({matchLabels, matchExpressions}): matching labels, and the labelSelector query string."""
 
 
 def _expression_matches(expression, labels):
@@ -24,3 +24,19 @@ def matches(selector, labels):
     if any(labels.get(key) != value for key, value in (selector.get("matchLabels") or {}).items()):
         return False
     return all(_expression_matches(e, labels) for e in selector.get("matchExpressions") or [])
+
+
+def selector_string(selector):
+    """A LabelSelector ({matchLabels, matchExpressions}) as the labelSelector query string."""
+    parts = ["%s=%s" % (key, value) for key, value in sorted((selector.get("matchLabels") or {}).items())]
+    for expression in selector.get("matchExpressions") or []:
+        key, operator, values = expression["key"], expression["operator"], expression.get("values") or []
+        if operator == "In":
+            parts.append("%s in (%s)" % (key, ",".join(values)))
+        elif operator == "NotIn":
+            parts.append("%s notin (%s)" % (key, ",".join(values)))
+        elif operator == "Exists":
+            parts.append(key)
+        elif operator == "DoesNotExist":
+            parts.append("!" + key)
+    return ",".join(parts)

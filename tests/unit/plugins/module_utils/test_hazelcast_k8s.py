@@ -8,6 +8,7 @@ import http.client
 
 import pytest
 
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_selectors import selector_string
 from ansible_collections.stateful.datastores.plugins.module_utils.hazelcast_k8s import (
     ARGUMENT_SPEC,
     Deadline,
@@ -18,7 +19,6 @@ from ansible_collections.stateful.datastores.plugins.module_utils.hazelcast_k8s 
     describe_pods,
     pod_sort_key,
     run,
-    selector_string,
     validate,
 )
 
