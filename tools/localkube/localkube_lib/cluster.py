@@ -109,10 +109,12 @@ def pid_of(s, name):
         os.kill(pid, 0)
     except (OSError, ValueError):
         return None
-    cmdline = pathlib.Path("/proc/{}/cmdline".format(pid))
-    if cmdline.exists() and str(s.bin) not in cmdline.read_text(errors="replace"):
+    # /proc/<pid>/cmdline can read empty while a starting Go binary holds its memory map lock; exe cannot.
+    try:
+        executable = os.readlink("/proc/{}/exe".format(pid))
+    except OSError:
         return None
-    return pid
+    return pid if executable.startswith(str(s.bin)) else None
 
 
 def start(s, name, argv):
