@@ -21,6 +21,24 @@ EVENTS = Resource("v1", "Event", "events", True)
 WORKLOADS_WITH_PODS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet")
 LOG_LINES = 20
 
+# The argument spec of one object to wait for (wait_ready's objects, k8s_apply's wait_for).
+WAIT_OBJECT_SPEC = {
+    "kind": {"type": "str", "required": True},
+    "api_version": {"type": "str"},
+    "name": {"type": "str"},
+    "namespace": {"type": "str"},
+    "label_selectors": {"type": "list", "elements": "str"},
+    "condition": {"type": "dict", "options": {
+        "type": {"type": "str", "required": True},
+        "status": {"type": "str", "default": "True"},
+        "reason": {"type": "str"},
+    }},
+    "field": {"type": "dict", "options": {
+        "path": {"type": "str", "required": True},
+        "value": {"type": "raw", "required": True},
+    }},
+}
+
 
 def _pod_ready(pod):
     conditions = pod.get("status", {}).get("conditions") or []

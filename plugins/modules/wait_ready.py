@@ -19,6 +19,7 @@ description:
 author: stateful.datastores developers (@stateful-datastores)
 extends_documentation_fragment:
   - stateful.datastores.k8s_auth
+  - stateful.datastores.wait_objects.objects
 attributes:
   check_mode:
     support: full
@@ -27,56 +28,6 @@ attributes:
     support: none
     description: Changes nothing, so there is no difference to show.
 options:
-  objects:
-    description: What to wait for.
-    type: list
-    elements: dict
-    required: true
-    suboptions:
-      kind:
-        description: Kind of the object, for example C(StatefulSet).
-        type: str
-        required: true
-      api_version:
-        description: API version; needed for kinds that are not built into Kubernetes.
-        type: str
-      name:
-        description: Name of the object. Without it, every object matching O(objects[].label_selectors) counts.
-        type: str
-      namespace:
-        description: Namespace of the object; defaults to O(namespace).
-        type: str
-      label_selectors:
-        description: Label selectors such as C(app=web); all must match.
-        type: list
-        elements: str
-      condition:
-        description: Ready when this status condition holds (for custom resources).
-        type: dict
-        suboptions:
-          type:
-            description: Condition type.
-            type: str
-            required: true
-          status:
-            description: Condition status.
-            type: str
-            default: "True"
-          reason:
-            description: Condition reason, when it must match too.
-            type: str
-      field:
-        description: Ready when the field at O(objects[].field.path) (dotted, e.g. C(status.state)) has this value.
-        type: dict
-        suboptions:
-          path:
-            description: Dotted path into the object.
-            type: str
-            required: true
-          value:
-            description: The value that means ready.
-            type: raw
-            required: true
   namespace:
     description: Default namespace for namespaced objects.
     type: str
@@ -156,29 +107,13 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s_auth import auth_arg_spec
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import kube_from_module
-
-OBJECT_SPEC = {
-    "kind": {"type": "str", "required": True},
-    "api_version": {"type": "str"},
-    "name": {"type": "str"},
-    "namespace": {"type": "str"},
-    "label_selectors": {"type": "list", "elements": "str"},
-    "condition": {"type": "dict", "options": {
-        "type": {"type": "str", "required": True},
-        "status": {"type": "str", "default": "True"},
-        "reason": {"type": "str"},
-    }},
-    "field": {"type": "dict", "options": {
-        "path": {"type": "str", "required": True},
-        "value": {"type": "raw", "required": True},
-    }},
-}
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_wait import WAIT_OBJECT_SPEC
 
 
 def argument_spec():
     spec = auth_arg_spec()
     spec.update({
-        "objects": {"type": "list", "elements": "dict", "required": True, "options": OBJECT_SPEC},
+        "objects": {"type": "list", "elements": "dict", "required": True, "options": WAIT_OBJECT_SPEC},
         "namespace": {"type": "str"},
         "timeout": {"type": "int", "default": 300},
         "fail_fast": {"type": "bool", "default": True},

@@ -231,7 +231,7 @@ def test_atomix_controller_roles_need_every_permission_they_grant(home_namespace
         failures = run.failures()
         assert run.rc != 0 and len(failures) == 1, run
         task, result = failures[0]
-        assert task.endswith("Apply the namespace and the controllers"), run
+        assert task.endswith("Apply the namespace and the controllers and wait until the controllers are ready"), run
         message = str(result.get("msg", "")).replace("\\", "")
         assert 'clusterroles.rbac.authorization.k8s.io "{}-atomix-controller" is forbidden'.format(
             names["atomix_namespace"]) in message, message

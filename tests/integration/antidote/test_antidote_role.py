@@ -164,7 +164,7 @@ def test_bad_input_fails_before_anything_is_created(deployment):
 def test_check_mode_on_an_empty_namespace_creates_nothing(deployment):
     run = deployment.run(check=True)
     assert run.rc == 0, run
-    assert run.result("Apply the namespace, Services and StatefulSets")["changed"] is True
+    assert run.result("Apply the namespace, Services and StatefulSets and wait for every data centre")["changed"] is True
     assert "Check mode: not every data centre is running yet" in run.result(
         "Report the admin steps that check mode skipped")["msg"]
     assert deployment.objects() == []

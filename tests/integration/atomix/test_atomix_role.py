@@ -393,7 +393,8 @@ def test_v1_converges_idempotently_and_teardown_keeps_claims_unless_purged(tmp_p
     dry_fresh = role(tmp_path, check=True, **fresh)
     assert not dry_fresh.failed, dry_fresh
     assert [n.split(" : ")[-1] for n, r in dry_fresh.tasks if r.get("changed")] == [
-        "Apply the CRDs", "Apply the namespace and the controllers"], dry_fresh
+        "Apply the CRDs and wait until they are Established",
+        "Apply the namespace and the controllers and wait until the controllers are ready"], dry_fresh
     assert atomix_crds() == []
     assert not namespace_exists(fresh["atomix_namespace"])
 

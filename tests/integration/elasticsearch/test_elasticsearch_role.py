@@ -64,7 +64,7 @@ JSON_OUTPUT = {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_LOAD_CA
 HEALTH_TASK = "Verify that every node joined one cluster of elasticsearch_replicas nodes with the wanted health"
 ROLLING_TASK = "Restart the pods that run an old revision, one at a time"
 SCALE_TASK = "Remove the highest nodes (voting exclusions, shards moved away), keeping their volumes"
-APPLY_TASK = "Apply the ConfigMaps, Services, StatefulSet and PodDisruptionBudget"
+APPLY_TASK = "Apply the ConfigMaps, Services, StatefulSet and PodDisruptionBudget and wait for the pods"
 FACT_TASK = "Set elasticsearch_cluster (health, version, nodes, endpoints, Secrets, volumes)"
 LOKLAK_FACT_TASK = "Set loklak_app (image, Service identity and address, Elasticsearch addresses)"
 
@@ -313,8 +313,10 @@ def test_check_mode_on_an_empty_namespace_creates_nothing(deployment):
     assert run.result("Create the elastic password, the CA and the certificate when absent; check the existing "
                       "ones")["created"] == ["es-credentials", "es-ca", "es-certs"]
     assert run.result(APPLY_TASK)["changed"] is True  # the server-side dry run of objects to create
-    assert "Check mode: namespace %s does not exist yet" % deployment.app_namespace in run.result(
-        "Report what check mode could not dry-run")["msg"]
+    # The application's namespace does not exist: its objects are reported as to be created, not sent.
+    loklak = run.result("Apply the namespace, ConfigMap, Deployment and Service and wait for the servers and the Service")
+    assert {(r["kind"], r["result"]) for r in loklak["resources"]} == {
+        ("Namespace", "created"), ("ConfigMap", "created"), ("Deployment", "created"), ("Service", "created")}
     assert deployment.objects() == []
     assert kubectl("get", "namespace", deployment.app_namespace, check=False).returncode != 0
 
@@ -372,8 +374,8 @@ def check_first_run(deployment, run):
         "https://%s.es-headless.%s.svc:9200" % (pod, deployment.namespace) for pod in PODS]
 
     # Bootstrap: cluster.initial_master_nodes went to the pods through a ConfigMap that is gone now.
-    applied = run.result(APPLY_TASK)["result"]["results"]
-    bootstrap = [r["result"] for r in applied if r["result"]["metadata"]["name"] == "es-bootstrap"]
+    applied = run.result(APPLY_TASK)["resources"]
+    bootstrap = [r["object"] for r in applied if r["name"] == "es-bootstrap"]
     assert bootstrap[0]["data"] == {"cluster.initial_master_nodes": "es-0,es-1,es-2"}
     assert run.result("Delete the bootstrap ConfigMap (cluster.initial_master_nodes) now that the cluster has "
                       "formed")["changed"] is True
@@ -464,7 +466,7 @@ def test_check_mode_with_a_change_reports_it_and_changes_nothing(deployment):
     run = deployment.run(check=True, elasticsearch_version=None, loklak_image="loklak/loklak_server:kubernetes-v2")
     assert run.rc == 0, run
     assert run.result(APPLY_TASK)["changed"] is True
-    assert run.result("Apply the ConfigMap, Deployment and Service")["changed"] is True
+    assert run.result("Apply the namespace, ConfigMap, Deployment and Service and wait for the servers and the Service")["changed"] is True
     assert snapshot() == before
     assert all(allocation_updates(n, m) == [] for n, m in zip(deployment.main.nodes, marks))
 
@@ -617,7 +619,7 @@ def test_workloads_deleted_and_deployed_again_find_their_data(deployment):
     fact = run.result(FACT_TASK)["ansible_facts"]["elasticsearch_cluster"]
     assert fact["bootstrapped"] is False and fact["healthy"] is True
     assert fact["cluster_uuid"] == deployment.state["uuid"]
-    applied = [r["result"]["metadata"]["name"] for r in run.result(APPLY_TASK)["result"]["results"]]
+    applied = [r["name"] for r in run.result(APPLY_TASK)["resources"]]
     assert "es-bootstrap" not in applied and "es" in applied
     assert claims(deployment.namespace) == deployment.state["claims"]  # the same claims, bound to the same volumes
     pods = kubectl_json("get", "pods", "-n", deployment.namespace, "-l", SELECTOR)["items"]

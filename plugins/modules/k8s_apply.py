@@ -1,0 +1,155 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: k8s_apply
+short_description: Server-side apply of many Kubernetes objects in one call, then wait for them
+version_added: 0.2.0
+description:
+  - Applies every object of O(definition) in order with server-side apply, under one field manager.
+  - Talks to the API server directly, without the API discovery C(kubernetes.core.k8s) does on every call;
+    kinds that are not built into Kubernetes are looked up once per API group version.
+  - Reports C(changed) only when an object was created or differs afterwards, ignoring what the API server
+    sets on every write (C(managedFields), C(resourceVersion), C(generation)) and C(status).
+  - Can wait for objects afterwards in the same call, as M(stateful.datastores.wait_ready) does.
+  - Returned objects carry no Secret values (C(data), C(stringData)). Ansible still echoes a task's own input
+    at high verbosity, so tasks that apply Secrets need C(no_log=true).
+author: stateful.datastores developers (@stateful-datastores)
+extends_documentation_fragment:
+  - stateful.datastores.k8s_auth
+  - stateful.datastores.wait_objects.wait_for
+attributes:
+  check_mode:
+    support: full
+    description:
+      - Sends every object as a server-side dry run and reports what would be created or updated.
+      - Objects in a namespace that the same call would create are reported as created without a request.
+      - With O(wait_for), reports the current state once instead of waiting.
+  diff_mode:
+    support: none
+    description: Results name what changed, not how.
+options:
+  definition:
+    description: The objects, each with C(apiVersion), C(kind) and C(metadata.name).
+    type: list
+    elements: dict
+    required: true
+  namespace:
+    description: Namespace for namespaced objects whose metadata has none.
+    type: str
+  field_manager:
+    description: Server-side apply field manager.
+    type: str
+    default: stateful.datastores
+  force_conflicts:
+    description: Take over fields that another field manager set (for example by C(kubectl edit)).
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for all of O(wait_for) together.
+    type: int
+    default: 300
+"""
+
+EXAMPLES = r"""
+- name: Apply a data centre's Services and StatefulSet and wait for them
+  stateful.datastores.k8s_apply:
+    namespace: antidote
+    definition: "{{ lookup('ansible.builtin.template', 'dc.yaml.j2') | ansible.builtin.from_yaml_all | list }}"
+    wait_for:
+      - kind: StatefulSet
+        name: dc1
+      - kind: Service
+        name: dc1-client
+    wait_timeout: 300
+"""
+
+RETURN = r"""
+resources:
+  description: One entry per object, in the order applied.
+  type: list
+  elements: dict
+  returned: always
+  contains:
+    kind:
+      description: Kind of the object.
+      type: str
+    api_version:
+      description: API version of the object.
+      type: str
+    name:
+      description: Name of the object.
+      type: str
+    namespace:
+      description: Namespace of the object, null for cluster-wide kinds.
+      type: str
+    result:
+      description: One of C(created), C(updated), C(unchanged).
+      type: str
+    object:
+      description: The object as the API server returned it (in check mode, as it would be); Secrets without values.
+      type: dict
+wait:
+  description: What M(stateful.datastores.wait_ready) returns (C(ready), C(elapsed), C(objects)) for O(wait_for).
+  type: dict
+  returned: when O(wait_for) is not empty
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_auth import auth_arg_spec
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import kube_from_module
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_wait import WAIT_OBJECT_SPEC
+
+
+def argument_spec():
+    spec = auth_arg_spec()
+    spec.update({
+        "definition": {"type": "list", "elements": "dict", "required": True},
+        "namespace": {"type": "str"},
+        "field_manager": {"type": "str", "default": "stateful.datastores"},
+        "force_conflicts": {"type": "bool", "default": True},
+        "wait_for": {"type": "list", "elements": "dict", "default": [], "options": WAIT_OBJECT_SPEC},
+        "wait_timeout": {"type": "int", "default": 300},
+    })
+    return spec
+
+
+def _result(resources):
+    return {"changed": any(entry["result"] != "unchanged" for entry in resources), "resources": resources}
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_apply import Applier, check_definitions
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import KubeError
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_resources import UnknownKind
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_wait import WaitError, Waiter
+
+    params = module.params
+    problems = check_definitions(params["definition"])
+    if params["wait_timeout"] < 0:
+        problems.append("wait_timeout must be 0 or more seconds, got {}".format(params["wait_timeout"]))
+    if problems:
+        module.fail_json(msg="; ".join(problems))
+    kube = kube_from_module(module)
+    applier = Applier(kube, params["field_manager"], force=params["force_conflicts"], dry_run=module.check_mode)
+    try:
+        applier.apply_all(params["definition"], params["namespace"])
+    except (UnknownKind, KubeError, ValueError) as error:
+        module.fail_json(msg=str(error), **_result(applier.applied))
+    result = _result(applier.applied)
+    if params["wait_for"]:
+        try:
+            waiter = Waiter(kube, params["wait_for"], default_namespace=params["namespace"],
+                            timeout=params["wait_timeout"], check_mode=module.check_mode)
+            result["wait"] = waiter.run()
+        except WaitError as error:
+            module.fail_json(msg=str(error), wait=error.results, **result)
+        except (UnknownKind, KubeError, ValueError) as error:
+            module.fail_json(msg=str(error), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
