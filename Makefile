@@ -10,12 +10,19 @@ COLLECTIONS := .build/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/stateful/datastores
 SANITY_ROOT := .build/sanity/ansible_collections/stateful/datastores
 LOCALKUBE := tools/localkube/localkube
-export KUBECONFIG := $(shell $(LOCALKUBE) kubeconfig 2>/dev/null)
-export K8S_AUTH_KUBECONFIG := $(KUBECONFIG)
+# `make demo` deploys to the default localkube cluster; the test tiers and the benchmarks run on a
+# cluster of their own (LOCALKUBE_PROFILE=test, every port + 10000), so they never touch the demo.
+DEMO_KUBECONFIG := $(shell $(LOCALKUBE) kubeconfig 2>/dev/null)
+TEST_KUBECONFIG := $(shell LOCALKUBE_PROFILE=test $(LOCALKUBE) kubeconfig 2>/dev/null)
+export KUBECONFIG := $(DEMO_KUBECONFIG)
+export K8S_AUTH_KUBECONFIG := $(DEMO_KUBECONFIG)
+test integration molecule bench: export LOCALKUBE_PROFILE := test
+test integration molecule bench: export KUBECONFIG := $(TEST_KUBECONFIG)
+test integration molecule bench: export K8S_AUTH_KUBECONFIG := $(TEST_KUBECONFIG)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv collection localkube-build localkube-up localkube-down localkube-status \
+.PHONY: help venv collection localkube-build localkube-up test-cluster-up localkube-down localkube-status \
 	demo demo-down test sanity lint unit molecule integration bench build-tarball clean
 
 help:
@@ -41,6 +48,9 @@ localkube-build:
 
 localkube-up: localkube-build
 	$(LOCALKUBE) up --fresh
+
+test-cluster-up: localkube-build
+	LOCALKUBE_PROFILE=test $(LOCALKUBE) up --fresh
 
 localkube-down:
 	$(LOCALKUBE) down
@@ -70,7 +80,7 @@ lint: venv collection
 unit: venv collection
 	$(BIN)/pytest -n 2 tests/unit
 
-integration: venv collection localkube-up
+integration: venv collection test-cluster-up
 	$(BIN)/pytest tests/integration
 
 # A molecule scenario per role (extensions/molecule/): converge, idempotence and verify on localkube.
@@ -81,7 +91,7 @@ integration: venv collection localkube-up
 # "CRITICAL 'extensions/molecule/default/molecule.yml' glob failed" line: there is no default scenario
 # (scenarios share nothing), and molecule carries on without one.
 MOLECULE_LANE := elasticsearch hazelcast minikube storage_class
-molecule: venv collection localkube-up
+molecule: venv collection test-cluster-up
 	@mkdir -p .build/molecule
 	@echo "molecule: [$(MOLECULE_LANE)] and [every other scenario] side by side ..."
 	@export K8S_AUTH_KUBECONFIG="$$($(LOCALKUBE) kubeconfig)"; status=0; \
@@ -90,10 +100,11 @@ molecule: venv collection localkube-up
 	wait $$lane1 || status=1; wait $$lane2 || status=1; \
 	cat .build/molecule/lane-1.log .build/molecule/lane-2.log; exit $$status
 
-test: venv collection localkube-up sanity lint unit molecule
+test: venv collection test-cluster-up sanity lint unit molecule
 	$(BIN)/pytest tests/integration
+	LOCALKUBE_PROFILE=test $(LOCALKUBE) down
 
-bench: venv collection localkube-up
+bench: venv collection test-cluster-up
 	$(BIN)/python -m benchmarks.run
 
 build-tarball: venv

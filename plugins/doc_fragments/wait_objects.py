@@ -1,7 +1,14 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# What wait_ready's objects and k8s_apply's wait_for accept, described once.
-_WAIT_OBJECT = r"""
+
+class ModuleDocFragment(object):
+    # wait_ready's objects and k8s_apply's wait_for take the same entries (module_utils/k8s_wait.py,
+    # WAIT_OBJECT_SPEC). ansible-test needs literal strings here; a unit test keeps the two suboptions equal.
+    OBJECTS = r"""
+options:
+  objects:
+    description: What to wait for.
+    required: true
     type: list
     elements: dict
     suboptions:
@@ -13,7 +20,7 @@ _WAIT_OBJECT = r"""
         description: API version; needed for kinds that are not built into Kubernetes.
         type: str
       name:
-        description: Name of the object. Without it, every object matching O({option}[].label_selectors) counts.
+        description: Name of the object. Without it, every object matching O(objects[].label_selectors) counts.
         type: str
       namespace:
         description: Namespace of the object; defaults to O(namespace).
@@ -38,7 +45,7 @@ _WAIT_OBJECT = r"""
             description: Condition reason, when it must match too.
             type: str
       field:
-        description: Ready when the field at O({option}[].field.path) (dotted, e.g. C(status.state)) has this value.
+        description: Ready when the field at O(objects[].field.path) (dotted, e.g. C(status.state)) has this value.
         type: dict
         suboptions:
           path:
@@ -51,18 +58,58 @@ _WAIT_OBJECT = r"""
             required: true
 """
 
-
-class ModuleDocFragment(object):
-    OBJECTS = """
-options:
-  objects:
-    description: What to wait for.
-    required: true""" + _WAIT_OBJECT.format(option="objects")
-
-    WAIT_FOR = """
+    WAIT_FOR = r"""
 options:
   wait_for:
     description:
       - Objects to wait for once everything is applied, as O(stateful.datastores.wait_ready#module:objects) takes them.
       - One watch and one deadline, O(wait_timeout), for all of them; nothing is waited for when empty.
-    default: []""" + _WAIT_OBJECT.format(option="wait_for")
+    default: []
+    type: list
+    elements: dict
+    suboptions:
+      kind:
+        description: Kind of the object, for example C(StatefulSet).
+        type: str
+        required: true
+      api_version:
+        description: API version; needed for kinds that are not built into Kubernetes.
+        type: str
+      name:
+        description: Name of the object. Without it, every object matching O(wait_for[].label_selectors) counts.
+        type: str
+      namespace:
+        description: Namespace of the object; defaults to O(namespace).
+        type: str
+      label_selectors:
+        description: Label selectors such as C(app=web); all must match.
+        type: list
+        elements: str
+      condition:
+        description: Ready when this status condition holds (for custom resources).
+        type: dict
+        suboptions:
+          type:
+            description: Condition type.
+            type: str
+            required: true
+          status:
+            description: Condition status.
+            type: str
+            default: "True"
+          reason:
+            description: Condition reason, when it must match too.
+            type: str
+      field:
+        description: Ready when the field at O(wait_for[].field.path) (dotted, e.g. C(status.state)) has this value.
+        type: dict
+        suboptions:
+          path:
+            description: Dotted path into the object.
+            type: str
+            required: true
+          value:
+            description: The value that means ready.
+            type: raw
+            required: true
+"""

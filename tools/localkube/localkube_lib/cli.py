@@ -12,7 +12,10 @@ USAGE = """commands:
   status       show the components and nodes; exit 1 unless all are running
   kubeconfig   print the admin kubeconfig path (export KUBECONFIG=$(localkube kubeconfig))
   versions     print the pinned versions
-  pin          regenerate the wrapper Go modules from versions.env"""
+  pin          regenerate the wrapper Go modules from versions.env
+
+LOCALKUBE_PROFILE=test runs a second cluster beside the default one (its own state directory, every
+port + 10000): `make test` and `make bench` use it, `make demo` the default one."""
 
 
 def main(argv):

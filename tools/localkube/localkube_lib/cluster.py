@@ -19,15 +19,26 @@ KWOK_KINDS = ("PortForward", "ClusterPortForward", "Logs", "ClusterLogs", "Exec"
 KWOK_PLURALS = ("portforwards", "clusterportforwards", "logs", "clusterlogs", "execs", "clusterexecs")
 
 
+# A profile is a cluster of its own, side by side with the others: `make demo` uses the default one,
+# `make test` and `make bench` the profile "test", so that tests never touch what the demo deployed.
+PROFILE_PORT_OFFSETS = {"default": 0, "test": 10000}
+
+
 class Settings:
     def __init__(self):
         env = os.environ.get
-        self.home = pathlib.Path(env("LOCALKUBE_HOME", str(cache_root() / "cluster")))
-        self.api_port = int(env("LOCALKUBE_API_PORT", "16443"))
-        self.etcd_port = int(env("LOCALKUBE_ETCD_PORT", "12379"))
-        self.kcm_port = int(env("LOCALKUBE_KCM_PORT", "10257"))
-        self.scheduler_port = int(env("LOCALKUBE_SCHEDULER_PORT", "10259"))
-        self.kubelet_port = int(env("LOCALKUBE_KUBELET_PORT", "10247"))
+        self.profile = env("LOCALKUBE_PROFILE") or "default"
+        if self.profile not in PROFILE_PORT_OFFSETS:
+            raise SystemExit("localkube: LOCALKUBE_PROFILE must be one of {}, got {!r}".format(
+                ", ".join(sorted(PROFILE_PORT_OFFSETS)), self.profile))
+        offset = PROFILE_PORT_OFFSETS[self.profile]
+        directory = "cluster" if self.profile == "default" else "cluster-" + self.profile
+        self.home = pathlib.Path(env("LOCALKUBE_HOME", str(cache_root() / directory)))
+        self.api_port = int(env("LOCALKUBE_API_PORT", str(16443 + offset)))
+        self.etcd_port = int(env("LOCALKUBE_ETCD_PORT", str(12379 + offset)))
+        self.kcm_port = int(env("LOCALKUBE_KCM_PORT", str(10257 + offset)))
+        self.scheduler_port = int(env("LOCALKUBE_SCHEDULER_PORT", str(10259 + offset)))
+        self.kubelet_port = int(env("LOCALKUBE_KUBELET_PORT", str(10247 + offset)))
         self.nodes = int(env("LOCALKUBE_NODES", "3"))
         self.bin = bin_dir()
         self.pki = self.home / "pki"
@@ -255,6 +266,7 @@ def status():
     running = {name: pid_of(s, name) for name in COMPONENTS}
     for name, pid in running.items():
         print("{:<24} {}".format(name, "running (pid {})".format(pid) if pid else "stopped"))
+    print("profile: {} (API server https://127.0.0.1:{})".format(s.profile, s.api_port))
     healthy = all(running.values()) and api_ready(s)
     if healthy:
         print(kubectl(s, "get", "nodes", "-L", "topology.kubernetes.io/zone").stdout, end="")
