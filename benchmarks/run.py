@@ -201,8 +201,8 @@ NOTES = [
     "Antidote cookie Secret, runs the admin steps (createDC, connectDCs, the Hazelcast member check, the "
     "Atomix status read-back) and prints a report; baseline.yml only renders the same manifests with the "
     "roles' templates and applies them: it does none of the admin steps.",
-    "[2] Sum of the durations of the tasks that apply or wait (site.yml: its kubernetes.core.k8s tasks, "
-    "namespace and Secret included, and its wait_ready tasks; baseline.yml: the per-object "
+    "[2] Sum of the durations of the tasks that apply or wait (site.yml: its k8s_apply tasks, which apply "
+    "and wait in one call, namespace and Secret included, and wait_ready tasks; baseline.yml: the per-object "
     "kubernetes.core.k8s loop with wait: true), from the bench_timer callback. kubernetes.core's wait checks "
     "workloads' replicas and, here, CRDs' Established condition; for Services, PersistentVolumes and custom "
     "resources it only waits for the object to exist, while wait_ready also waits for Service endpoints and "

@@ -184,6 +184,9 @@ def call_with_retry(dc, operation, action, policy, deadline):
         try:
             return action(timeout), attempts
         except AntidoteError as error:
+            refused = [forward.failure() for forward in getattr(dc, "forwards", []) if forward.refused]
+            if refused:
+                raise DcOperationError(dc, operation, "port-forward refused: " + "; ".join(refused)) from error
             if not _retryable(error):
                 raise DcOperationError(dc, operation, error) from error
             last = error

@@ -269,27 +269,10 @@ def _forward_problem(dc):
     problems = []
     for forward in getattr(dc, "forwards", []):
         if forward.last_error:
-            reason = _forward_reason(forward)
+            reason = forward.failure()
             problems.append("port-forward to pod {0}/{1} port {2}: {3}".format(
                 forward.namespace, forward.pod, forward.port, reason))
     return problems
-
-
-def _forward_reason(forward):
-    text = forward.last_error
-    status = re.search(r"Handshake status (\d+)", text)
-    pod = "{0}/{1}".format(forward.namespace, forward.pod)
-    if status and status.group(1) == "404":
-        return "pod {0} does not exist (the API server answered 404)".format(pod)
-    if status and status.group(1) in ("401", "403"):
-        # The client opens port-forwards over WebSocket (an HTTP GET): authorized as 'get' up to Kubernetes
-        # 1.34, and as 'get' and 'create' from 1.35 on (AuthorizePodWebsocketUpgradeCreatePermission).
-        return ("the API server refused the port-forward ({0}); the credentials need 'get' and 'create' on "
-                "pods/portforward in namespace {1}".format(status.group(1), forward.namespace))
-    if status:
-        return "the API server answered {0} to the port-forward request".format(status.group(1))
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return " ".join(lines)[:300]
 
 
 def explain(error, dcs):

@@ -199,6 +199,8 @@ class Transport:
                                   "name in it" % (self.where or self.host, error.verify_message or error,
                                                   self.server_name)) from None
         except (OSError, http.client.HTTPException) as error:
+            if self.forward is not None and self.forward.refused:
+                raise EsK8sError("%s: %s" % (self.where, self.forward.failure())) from error
             if self.forward is not None and self.forward.last_error:
                 raise ConnectionError("%s failed: %s" % (self.where, " ".join(self.forward.last_error.split()))) \
                     from error

@@ -224,6 +224,8 @@ class ForwardTransport:
             return self.inner.get(local_host, local_port, path, timeout)
         except (OSError, http.client.HTTPException) as error:
             where = "port-forward to pod %s/%s port %d" % (self.namespace, host, port)
+            if forward.refused:
+                raise HazelcastK8sError("%s: %s" % (where, forward.failure())) from error
             if forward.last_error:
                 raise ConnectionError("%s failed: %s" % (where, " ".join(forward.last_error.split()))) from error
             if isinstance(error, http.client.RemoteDisconnected):

@@ -1,5 +1,6 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Reach a pod's port through the API server's port-forward, from anywhere Ansible runs."""
+import re
 import socket
 import threading
 
@@ -52,6 +53,7 @@ class LocalForward(object):
         self._listener = None
         self._closed = threading.Event()
         self.last_error = None  # why the last tunnel failed (API refusal or the target's error), for messages
+        self.refused = False  # the API server refused the tunnel in a way that retrying cannot change
 
     def __enter__(self):
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -77,6 +79,7 @@ class LocalForward(object):
             remote, forward = open_socket(self.kube, self.namespace, self.pod, self.port)
         except KubeError as error:
             self.last_error = str(error)
+            self.refused = _handshake_status(self.last_error) in ("401", "403", "404")
             local.close()
             return
         reverse = threading.Thread(target=_pump, args=(remote, local), daemon=True)
@@ -92,3 +95,24 @@ class LocalForward(object):
         local.close()
         remote.close()
         forward.close()
+
+    def failure(self):
+        """The last failure in words: what a refusal means, or the error as it came."""
+        status = _handshake_status(self.last_error or "")
+        pod = "{0}/{1}".format(self.namespace, self.pod)
+        if status == "404":
+            return "pod {0} does not exist (the API server answered 404)".format(pod)
+        if status in ("401", "403"):
+            # The client opens port-forwards over WebSocket (an HTTP GET): authorized as 'get' up to Kubernetes
+            # 1.34, and as 'get' and 'create' from 1.35 on (AuthorizePodWebsocketUpgradeCreatePermission).
+            return ("the API server refused the port-forward ({0}); the credentials need 'get' and 'create' on "
+                    "pods/portforward in namespace {1}".format(status, self.namespace))
+        if status:
+            return "the API server answered {0} to the port-forward request".format(status)
+        lines = [line.strip() for line in (self.last_error or "").splitlines() if line.strip()]
+        return " ".join(lines)[:300]
+
+
+def _handshake_status(text):
+    status = re.search(r"Handshake status (\d+)", text)
+    return status.group(1) if status else None

@@ -1,6 +1,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The loop every role relies on: apply, wait, re-apply unchanged, reach a pod through the API."""
 import json
+import os
+import pathlib
 import socket
 import subprocess
 
@@ -92,3 +94,24 @@ def test_python_port_forward_reaches_a_loopback_target(namespace, echo_server):
                 connection.sendall(message)
                 assert connection.recv(100) == b"echo:" + message
     assert echo_server.connections == 2
+
+
+
+def localkube_kubeconfig(profile):
+    env = {name: value for name, value in os.environ.items() if not name.startswith("LOCALKUBE_")}
+    env["LOCALKUBE_PROFILE"] = profile
+    return subprocess.run([str(REPO / "tools" / "localkube" / "localkube"), "kubeconfig"], env=env,
+                          capture_output=True, text=True, check=False)
+
+
+def test_profiles_are_separate_clusters():
+    """make test runs on LOCALKUBE_PROFILE=test: a state directory and ports of its own, never the demo's."""
+    default, test = localkube_kubeconfig("default").stdout.strip(), localkube_kubeconfig("test").stdout.strip()
+    assert default.endswith("/cluster/kubeconfig") and test.endswith("/cluster-test/kubeconfig")
+    if os.environ.get("LOCALKUBE_PROFILE") == "test":
+        assert kubeconfig_path() == test
+        server = json.loads(pathlib.Path(test).read_text())["clusters"][0]["cluster"]["server"]
+        assert server == "https://127.0.0.1:26443"
+    unknown = localkube_kubeconfig("staging")
+    assert unknown.returncode != 0
+    assert "LOCALKUBE_PROFILE must be one of default, test, got 'staging'" in unknown.stdout + unknown.stderr

@@ -1,6 +1,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """antidote_dc and antidote_connect as users call them: ad-hoc, one DC or several, port-forward or direct."""
 import json
+import time
 
 import pytest
 
@@ -91,3 +92,29 @@ def test_antidote_connect_at_direct_addresses_records_in_a_configmap(namespace, 
     rc, result = run_module("stateful.datastores.antidote_connect", args)
     assert rc == 0 and result["changed"] is False, result
     assert standin.requests_with_code(CONNECT_TO_DCS) == 2
+
+
+def test_a_refused_port_forward_fails_at_once_and_says_which_permission(namespace, standin):
+    """Credentials without pods/portforward: no retrying until the deadline, the permission named."""
+    _node, pb_port, metrics_port = standin.manager("dc1")
+    forward_pod_ports(namespace, "antidote-dc1-0", {8087: pb_port, 3001: metrics_port})
+    apply(statefulset(namespace, "antidote-dc1", 1))
+    kubectl("wait", "--for=condition=Ready", "pod/antidote-dc1-0", "-n", namespace, "--timeout=60s")
+    kubectl("create", "serviceaccount", "no-forward", "-n", namespace)
+    kubectl("create", "role", "read-only", "-n", namespace, "--verb=get,list", "--resource=pods,statefulsets")
+    kubectl("create", "rolebinding", "read-only", "-n", namespace, "--role=read-only",
+            "--serviceaccount={0}:no-forward".format(namespace))
+    token = kubectl("create", "token", "no-forward", "-n", namespace, "--duration=10m").stdout.strip()
+    config = kubectl_json("config", "view", "--minify")
+    env = {"K8S_AUTH_KUBECONFIG": None, "KUBECONFIG": None, "K8S_AUTH_HOST": config["clusters"][0]["cluster"]["server"],
+           "K8S_AUTH_API_KEY": token, "K8S_AUTH_SSL_CA_CERT": config["clusters"][0]["cluster"]["certificate-authority"]}
+
+    started = time.monotonic()
+    rc, result = run_module("stateful.datastores.antidote_dc",
+                            {"namespace": namespace, "statefulset": "antidote-dc1", "timeout": 120}, env=env)
+    took = time.monotonic() - started
+    assert rc != 0, result
+    assert "refused the port-forward (403)" in result["msg"], result["msg"]
+    assert "'get' and 'create' on pods/portforward in namespace {0}".format(namespace) in result["msg"]
+    assert took < 30, "failed after {:.1f}s instead of at once".format(took)
+    assert standin.requests_with_code(CREATE_DC) == 0

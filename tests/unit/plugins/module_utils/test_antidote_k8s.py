@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from ansible_collections.stateful.datastores.plugins.module_utils import antidote_k8s
+from ansible_collections.stateful.datastores.plugins.module_utils import antidote, antidote_k8s
 from ansible_collections.stateful.datastores.plugins.module_utils.antidote_k8s import (
     AntidoteK8sError,
     connect,
@@ -20,6 +20,7 @@ from ansible_collections.stateful.datastores.plugins.module_utils.antidote_k8s i
     unreachable_hint,
 )
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import KubeError
+from ansible_collections.stateful.datastores.plugins.module_utils.port_forward import LocalForward
 from tests.standins.antidote_standin import AntidoteStandin
 
 CREATE_DC, CONNECT_TO_DCS = 129, 131
@@ -300,16 +301,33 @@ def test_hint_lists_counts_when_the_pattern_is_unclear():
     assert unreachable_hint({}, 3) is None
 
 
-class _RefusedForward(object):
-    namespace, pod, port = "db", "antidote-dc1-0", 8087
-    last_error = "port-forward to pod db/antidote-dc1-0 port 8087: Handshake status 403 Forbidden"
+def _refused_forward():
+    forward = LocalForward(None, "db", "antidote-dc1-0", 8087)
+    forward.last_error = "port-forward to pod db/antidote-dc1-0 port 8087: Handshake status 403 Forbidden"
+    forward.refused = True
+    return forward
 
 
 def test_a_refused_port_forward_names_both_verbs_it_needs():
     """Found by tests/integration/test_least_privilege.py: on Kubernetes 1.34 the WebSocket port-forward
     is authorized as 'get', so a hint naming only 'create' sent operators after the wrong verb."""
     dc = antidote_k8s.ReachedDc("dc1", "127.0.0.1", 1)
-    dc.forwards = [_RefusedForward()]
+    dc.forwards = [_refused_forward()]
     message = antidote_k8s.explain(antidote_k8s.AntidoteK8sError("createDC failed on DC dc1"), [dc])
     assert "refused the port-forward (403)" in message
     assert "'get' and 'create' on pods/portforward in namespace db" in message
+
+
+def test_a_refused_port_forward_is_not_retried():
+    dc = antidote_k8s.ReachedDc("dc1", "127.0.0.1", 1)
+    dc.forwards = [_refused_forward()]
+    attempts = []
+
+    def action(timeout):
+        attempts.append(timeout)
+        raise antidote.ConnectionClosed("127.0.0.1:1", "createDC", 0)
+
+    with pytest.raises(antidote.DcOperationError) as caught:
+        antidote.call_with_retry(dc, "createDC", action, antidote.RetryPolicy(timeout=60), antidote.Deadline(60))
+    assert len(attempts) == 1
+    assert "port-forward refused: the API server refused the port-forward (403)" in str(caught.value)

@@ -119,6 +119,7 @@ def test_one_round_gives_the_request_timeout_once():
 class Tunnel:
     def __init__(self, error=None):
         self.last_error = None
+        self.refused = False
         self._error = error
 
 
