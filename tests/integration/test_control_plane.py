@@ -96,7 +96,6 @@ def test_python_port_forward_reaches_a_loopback_target(namespace, echo_server):
     assert echo_server.connections == 2
 
 
-
 def localkube_kubeconfig(profile):
     env = {name: value for name, value in os.environ.items() if not name.startswith("LOCALKUBE_")}
     env["LOCALKUBE_PROFILE"] = profile
