@@ -18,17 +18,16 @@ import http.client
 import re
 import socket
 import ssl
-import threading
-import time
 
 from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch import (
     DEFAULT_PORT,
     ElasticsearchClient,
 )
+from ansible_collections.stateful.datastores.plugins.module_utils import k8s_pods
+from ansible_collections.stateful.datastores.plugins.module_utils.deadline import Deadline
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s_selectors import selector_string
 
 STATEFULSET_PATH = "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}"
-PODS_PATH = "/api/v1/namespaces/{namespace}/pods"
 POD_PATH = "/api/v1/namespaces/{namespace}/pods/{name}"
 SECRET_PATH = "/api/v1/namespaces/{namespace}/secrets/{name}"
 REVISION_LABEL = "controller-revision-hash"
@@ -83,21 +82,6 @@ def validate_connection(params):
     if params.get("endpoints") is not None and not params["endpoints"]:
         problems.append("endpoints must list at least one URL")
     return problems
-
-
-class Deadline:
-    """One deadline shared by every wait of a module run."""
-
-    def __init__(self, seconds, clock=time.monotonic):
-        self.clock = clock
-        self.started = clock()
-        self.at = self.started + max(0.0, float(seconds))
-
-    def remaining(self):
-        return self.at - self.clock()
-
-    def elapsed(self):
-        return round(self.clock() - self.started, 3)
 
 
 # ---------------------------------------------------------------------- secrets
@@ -311,57 +295,8 @@ def describe_pods(pods):
     return ", ".join(words) or "none"
 
 
-class PodSet:
-    """The pods of a StatefulSet, kept current by one list-and-watch while a condition is awaited."""
-
-    def __init__(self, kube, namespace, selector):
-        self.kube, self.namespace, self.selector = kube, namespace, selector
-        self.pods = {}
-        self.error = None
-        self._changed = threading.Condition()
-
-    def _on_event(self, kind, obj):
-        with self._changed:
-            if kind == "SYNC":
-                self.pods = {pod["metadata"]["name"]: pod for pod in obj}
-            elif kind == "ERROR":
-                self.error = obj
-            elif kind == "DELETED":
-                self.pods.pop(obj["metadata"]["name"], None)
-            else:
-                self.pods[obj["metadata"]["name"]] = obj
-            self._changed.notify_all()
-
-    def list_once(self):
-        listing = self.kube.get(PODS_PATH.format(namespace=self.namespace), {"labelSelector": self.selector})
-        self._on_event("SYNC", listing.get("items", []))
-        return self
-
-    def wait(self, predicate, deadline):
-        """Until predicate(pods) is true (True) or the deadline passes (False); one watch meanwhile."""
-        from ansible_collections.stateful.datastores.plugins.module_utils.k8s_watch import list_and_watch
-
-        self.list_once()
-        if predicate(self.pods) or deadline.remaining() <= 0:
-            return bool(predicate(self.pods))
-        stop = threading.Event()
-        thread = threading.Thread(target=list_and_watch, daemon=True,
-                                  args=(self.kube, PODS_PATH.format(namespace=self.namespace),
-                                        {"labelSelector": self.selector}, self._on_event, stop.is_set))
-        thread.start()
-        try:
-            with self._changed:
-                while True:
-                    if self.error is not None:
-                        raise EsK8sError("watching pods in %s: %s" % (self.namespace, self.error))
-                    if predicate(self.pods):
-                        return True
-                    left = deadline.remaining()
-                    if left <= 0:
-                        return False
-                    self._changed.wait(timeout=left)
-        finally:
-            stop.set()
+class PodSet(k8s_pods.PodSet):
+    """The pods of a StatefulSet."""
 
     def names(self, predicate=is_running):
         return sorted((n for n, p in self.pods.items() if predicate(p)), key=ordinal)

@@ -30,13 +30,13 @@ from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch 
     ElasticsearchError,
     check_health,
 )
+from ansible_collections.stateful.datastores.plugins.module_utils.deadline import Deadline
 from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch_k8s import (
     CONNECTION_SPEC,
     POD_PATH,
     REVISION_LABEL,
     STATEFULSET_PATH,
     Connection,
-    Deadline,
     EsK8sError,
     describe_pods,
     is_ready,

@@ -11,8 +11,6 @@ sees what. With ``endpoints`` it asks the given addresses directly and needs no 
 
 import http.client
 import re
-import threading
-import time
 
 from ansible_collections.stateful.datastores.plugins.module_utils.hazelcast import (
     DEFAULT_PORT,
@@ -22,13 +20,14 @@ from ansible_collections.stateful.datastores.plugins.module_utils.hazelcast impo
     endpoint_label,
     parse_endpoint,
 )
+from ansible_collections.stateful.datastores.plugins.module_utils import k8s_pods
+from ansible_collections.stateful.datastores.plugins.module_utils.deadline import Deadline
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s_selectors import selector_string
 
 WORKLOAD_PATHS = {
     "StatefulSet": "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}",
     "Deployment": "/apis/apps/v1/namespaces/{namespace}/deployments/{name}",
 }
-PODS_PATH = "/api/v1/namespaces/{namespace}/pods"
 
 ARGUMENT_SPEC = {
     "namespace": {"type": "str"},
@@ -64,21 +63,6 @@ class HazelcastK8sError(Exception):
     def __init__(self, message, result=None):
         super().__init__(message)
         self.result = result or {}
-
-
-class Deadline:
-    """One deadline shared by the pod wait and the cluster check."""
-
-    def __init__(self, seconds, clock=time.monotonic):
-        self.clock = clock
-        self.started = clock()
-        self.at = self.started + max(0.0, float(seconds))
-
-    def remaining(self):
-        return self.at - self.clock()
-
-    def elapsed(self):
-        return self.clock() - self.started
 
 
 def validate(params):
@@ -140,59 +124,12 @@ def describe_pods(pods):
     return ", ".join(words)
 
 
-class PodSet:
-    """Pods matching a selector in one namespace, kept current by one list-and-watch."""
-
-    def __init__(self, kube, namespace, selector):
-        self.kube = kube
-        self.namespace = namespace
-        self.selector = selector
-        self.pods = {}
-        self.error = None
-        self._changed = threading.Condition()
-        self._stop = threading.Event()
-
-    def _on_event(self, kind, obj):
-        with self._changed:
-            if kind == "SYNC":
-                self.pods = {pod["metadata"]["name"]: pod for pod in obj}
-            elif kind == "ERROR":
-                self.error = obj
-            elif kind == "DELETED":
-                self.pods.pop(obj["metadata"]["name"], None)
-            else:
-                self.pods[obj["metadata"]["name"]] = obj
-            self._changed.notify_all()
-
-    def list_once(self):
-        listing = self.kube.get(PODS_PATH.format(namespace=self.namespace), {"labelSelector": self.selector})
-        self._on_event("SYNC", listing.get("items", []))
+class PodSet(k8s_pods.PodSet):
+    """The workload's pods: how many run, and which."""
 
     def wait_running(self, expected, deadline):
         """Wait until exactly `expected` pods run (and none is starting); True when they do by the deadline."""
-        from ansible_collections.stateful.datastores.plugins.module_utils.k8s_watch import list_and_watch
-
-        self.list_once()
-        if self.settled(expected) or deadline.remaining() <= 0:
-            return self.settled(expected)
-        thread = threading.Thread(
-            target=list_and_watch, daemon=True,
-            args=(self.kube, PODS_PATH.format(namespace=self.namespace), {"labelSelector": self.selector},
-                  self._on_event, self._stop.is_set))
-        thread.start()
-        try:
-            with self._changed:
-                while True:
-                    if self.error is not None:
-                        raise self.error
-                    if self.settled(expected):
-                        return True
-                    left = deadline.remaining()
-                    if left <= 0:
-                        return False
-                    self._changed.wait(timeout=left)
-        finally:
-            self._stop.set()
+        return self.wait(lambda _pods: self.settled(expected), deadline)
 
     def settled(self, expected):
         active = [pod for pod in self.pods.values() if _active(pod)]

@@ -14,3 +14,29 @@ def kube_from_module(module):
         return k8s_client.Kube(params)
     except Exception as error:  # configuration errors come from several libraries
         module.fail_json(msg="cannot configure the Kubernetes client: {}".format(error))
+
+
+def exit_with_check(module, check, errors=()):
+    """For modules that only look: check(params, check_mode, kube_factory) returns (failure or None, result)."""
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import KubeError
+
+    try:
+        failure, result = check(module.params, module.check_mode, kube_factory=lambda: kube_from_module(module))
+    except tuple(errors) + (KubeError,) as error:
+        module.fail_json(msg=str(error), changed=False, **getattr(error, "result", {}))
+    if failure:
+        module.fail_json(msg=failure, changed=False, **result)
+    module.exit_json(changed=False, **result)
+
+
+def exit_with_operation(module, operation, kube, errors=()):
+    """For modules that act: operation(kube, params, check_mode) returns the result, warnings included."""
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import KubeError
+
+    try:
+        result = operation(kube, module.params, check_mode=module.check_mode)
+    except tuple(errors) + (KubeError, ValueError) as error:
+        module.fail_json(msg=str(error), changed=False, **getattr(error, "result", {}))
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
+    module.exit_json(**result)

@@ -198,19 +198,9 @@ def argument_spec():
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     from ansible_collections.stateful.datastores.plugins.module_utils.antidote_k8s import AntidoteK8sError, connect
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import KubeError
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import kube_from_module
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import exit_with_operation, kube_from_module
 
-    kube = kube_from_module(module)
-    try:
-        result = connect(kube, module.params, check_mode=module.check_mode)
-    except AntidoteK8sError as error:
-        module.fail_json(msg=str(error), changed=False, **error.result)
-    except (KubeError, ValueError) as error:
-        module.fail_json(msg=str(error), changed=False)
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    module.exit_json(**result)
+    exit_with_operation(module, connect, kube_from_module(module), errors=(AntidoteK8sError,))
 
 
 if __name__ == "__main__":

@@ -220,19 +220,10 @@ def main():
         AntidoteK8sError,
         create_dcs,
     )
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import KubeError
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import kube_from_module
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import exit_with_operation, kube_from_module
 
     kube = kube_from_module(module) if _needs_kube(module.params) else None
-    try:
-        result = create_dcs(kube, module.params, check_mode=module.check_mode)
-    except AntidoteK8sError as error:
-        module.fail_json(msg=str(error), changed=False, **error.result)
-    except (KubeError, ValueError) as error:
-        module.fail_json(msg=str(error), changed=False)
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    module.exit_json(**result)
+    exit_with_operation(module, create_dcs, kube, errors=(AntidoteK8sError,))
 
 
 if __name__ == "__main__":

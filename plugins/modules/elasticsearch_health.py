@@ -224,6 +224,7 @@ from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch_
     validate_health,
 )
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s_auth import auth_arg_spec
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import exit_with_check
 
 
 def main():
@@ -234,16 +235,7 @@ def main():
     problems = validate_health(module.params)
     if problems:
         module.fail_json(msg="; ".join(problems), changed=False)
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import KubeError
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import kube_from_module
-
-    try:
-        failure, result = run_health(module.params, module.check_mode, kube_factory=lambda: kube_from_module(module))
-    except (EsK8sError, KubeError) as error:
-        module.fail_json(msg=str(error), changed=False, **getattr(error, "result", {}))
-    if failure:
-        module.fail_json(msg=failure, changed=False, **result)
-    module.exit_json(changed=False, **result)
+    exit_with_check(module, run_health, errors=(EsK8sError,))
 
 
 if __name__ == "__main__":

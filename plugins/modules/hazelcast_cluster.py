@@ -250,6 +250,7 @@ from ansible_collections.stateful.datastores.plugins.module_utils.hazelcast_k8s 
     validate,
 )
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s_auth import auth_arg_spec
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import exit_with_check
 
 
 def main():
@@ -260,16 +261,7 @@ def main():
     problem = validate(module.params)
     if problem:
         module.fail_json(msg=problem, changed=False)
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import KubeError
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import kube_from_module
-
-    try:
-        failure, result = run(module.params, module.check_mode, kube_factory=lambda: kube_from_module(module))
-    except (HazelcastK8sError, KubeError) as error:
-        module.fail_json(msg=str(error), changed=False, **getattr(error, "result", {}))
-    if failure:
-        module.fail_json(msg=failure, changed=False, **result)
-    module.exit_json(changed=False, **result)
+    exit_with_check(module, run, errors=(HazelcastK8sError,))
 
 
 if __name__ == "__main__":

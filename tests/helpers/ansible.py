@@ -107,7 +107,16 @@ class JsonPlaybookRun(PlaybookRun):
 
     @property
     def failed(self):
-        return sum(host.get("failures", 0) + host.get("unreachable", 0) for host in self.recap.values())
+        return self.rc != 0 or any(host.get("failures", 0) + host.get("unreachable", 0) for host in self.recap.values())
+
+    @property
+    def tasks(self):
+        return list(self.results())
+
+    @property
+    def messages(self):
+        """Every failed task's message, in one string."""
+        return " ".join(str(message) for message in self.failure_messages())
 
     def results(self, host="localhost"):
         """(task name, result) for every task that ran on `host`, in order."""
@@ -140,10 +149,10 @@ class JsonPlaybookRun(PlaybookRun):
             self.rc, self.changed_tasks(), json.dumps(self.failures(), default=str)[:6000], self.stderr[-3000:])
 
 
-def run_playbook_json(playbook, extra_vars=None, check=False, env=None, **kwargs):
-    """run_playbook with the JSON callback; returns a JsonPlaybookRun."""
+def run_playbook_json(playbook, extra_vars=None, check=False, env=None, run_class=None, **kwargs):
+    """run_playbook with the JSON callback; returns a JsonPlaybookRun (or the subclass `run_class`)."""
     extra = {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1"}
     extra.update(env or {})
     run = run_playbook(playbook, extra_vars, check=check, env=extra, **kwargs)
     completed = subprocess.CompletedProcess([], run.rc, run.stdout, run.stderr)
-    return JsonPlaybookRun(completed)
+    return (run_class or JsonPlaybookRun)(completed)

@@ -3,6 +3,7 @@
 import json
 import pathlib
 import subprocess
+import time
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 LOCALKUBE = REPO / "tools" / "localkube" / "localkube"
@@ -31,6 +32,22 @@ def kubectl(*args, stdin=None, check=True, timeout=120):
 
 def kubectl_json(*args):
     return json.loads(kubectl(*(list(args) + ["-o", "json"])).stdout)
+
+
+def recreate_pod(namespace, name, timeout=60):
+    """Delete a controller's pod and wait until its replacement (another UID) is Ready.
+
+    Not `kubectl delete --wait`: when the controller recreates the name at once, that wait can miss it."""
+    old = kubectl_json("get", "pod", name, "-n", namespace)["metadata"]["uid"]
+    kubectl("delete", "pod", name, "-n", namespace, "--wait=false")
+    deadline = time.monotonic() + timeout
+    while True:
+        current = kubectl("get", "pod", name, "-n", namespace, "--ignore-not-found", "-o", "jsonpath={.metadata.uid}")
+        if current.stdout.strip() not in ("", old):
+            break
+        assert time.monotonic() < deadline, "pod {}/{} was not recreated within {}s".format(namespace, name, timeout)
+        time.sleep(0.2)
+    kubectl("wait", "--for=condition=Ready", "pod/" + name, "-n", namespace, "--timeout={}s".format(timeout))
 
 
 def apply(manifest):

@@ -15,7 +15,7 @@ import uuid
 import pytest
 
 from tests.helpers.ansible import REPO, run_playbook_json
-from tests.helpers.cluster import apply, forward_pod_ports, kubectl, kubectl_json
+from tests.helpers.cluster import apply, forward_pod_ports, kubectl, kubectl_json, recreate_pod
 from tests.standins.antidote_standin import AntidoteStandin
 
 pytestmark = pytest.mark.localkube
@@ -225,9 +225,8 @@ def _pod_ip(namespace, pod):
 def test_a_pod_with_a_new_ip_is_reconnected_on_the_next_run(deployment):
     standin, namespace = deployment.standin, deployment.namespace
     old_ip = _pod_ip(namespace, "antidote-dc2-1")
-    kubectl("delete", "pod", "antidote-dc2-1", "-n", namespace, "--wait=true")
+    recreate_pod(namespace, "antidote-dc2-1")
     kubectl("rollout", "status", "statefulset/antidote-dc2", "-n", namespace, "--timeout=60s")
-    kubectl("wait", "--for=condition=Ready", "pod/antidote-dc2-1", "-n", namespace, "--timeout=60s")
     new_ip = _pod_ip(namespace, "antidote-dc2-1")
     if new_ip == old_ip:  # KWOK may hand the freed address out again; the node's descriptor moves either way
         new_ip = "10.244.250.7"

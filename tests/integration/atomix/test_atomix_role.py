@@ -20,7 +20,7 @@ import uuid
 import pytest
 import yaml
 
-from tests.helpers.ansible import run_playbook
+from tests.helpers.ansible import JsonPlaybookRun, run_playbook_json
 from tests.helpers.cluster import kubeconfig_path, kubectl
 from tests.standins.atomix_status_player import Api, AtomixStatusPlayer
 
@@ -39,57 +39,23 @@ ROLE_PLAYBOOK = """\
       when: atomix_status is defined
 """
 
-JSON_OUTPUT = {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1"}
 OURS = "app.kubernetes.io/managed-by=stateful.datastores,app.kubernetes.io/name=atomix"
 TEST_CRD_LABEL = "stateful-datastores-test=atomix"
 LABEL_KEYS = ["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component",
               "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by"]
 
 
-class Run(object):
-    """An ansible-playbook run read through the JSON callback."""
-
-    def __init__(self, run):
-        self.rc = run.rc
-        try:
-            self.output = json.loads(run.stdout)
-        except ValueError:
-            raise AssertionError("no JSON from ansible-playbook (rc={}):\n{}\n{}".format(
-                run.rc, run.stdout[-4000:], run.stderr[-4000:]))
-        self.stats = self.output["stats"]["localhost"]
-        self.tasks = [(t["task"]["name"], t["hosts"]["localhost"]) for p in self.output["plays"]
-                      for t in p["tasks"] if "localhost" in t["hosts"]]
-
-    @property
-    def changed(self):
-        return self.stats["changed"]
-
-    @property
-    def failed(self):
-        return self.rc != 0 or self.stats["failures"] > 0
-
-    @property
-    def messages(self):
-        return " ".join(str(r.get("msg", "")) for n, r in self.tasks if r.get("failed"))
-
-    def result(self, name):
-        return [r for n, r in self.tasks if n == name][-1]
-
+class Run(JsonPlaybookRun):
     @property
     def status(self):
         return self.result("Hand atomix_status to the test")["atomix_status"]
-
-    def __repr__(self):
-        return "Run(rc={}, stats={}, changed={}, failed={})".format(
-            self.rc, self.stats, [n for n, r in self.tasks if r.get("changed")],
-            [(n, r.get("msg")) for n, r in self.tasks if r.get("failed")])
 
 
 def role(tmp_path, check=False, **variables):
     playbook = tmp_path / "role.yml"
     if not playbook.exists():
         playbook.write_text(ROLE_PLAYBOOK)
-    return Run(run_playbook(playbook, variables, check=check, env=JSON_OUTPUT))
+    return run_playbook_json(playbook, variables, check=check, run_class=Run)
 
 
 _API = []
@@ -262,7 +228,7 @@ def test_bad_input_fails_before_anything_is_created(tmp_path):
                                          "vars": {"outcomes": []}, "tasks": tasks}], sort_keys=False))
     crds_before = atomix_crds()
 
-    run = Run(run_playbook(playbook, env=JSON_OUTPUT))
+    run = run_playbook_json(playbook, run_class=Run)
 
     assert not run.failed, run
     outcomes = run.result("Hand the outcomes to the test")["outcomes"]

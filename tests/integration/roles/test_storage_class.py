@@ -7,12 +7,11 @@ volumes' nodes, scaling it down to 1 keeps every claim, and bad input stops befo
 created. Also the immutable-field guard (refuse, or recreate when allowed) and the default-class
 switch. Every cluster-scoped object gets a unique name and is deleted at the end.
 """
-import json
 import uuid
 
 import pytest
 
-from tests.helpers.ansible import run_playbook
+from tests.helpers.ansible import run_playbook_json
 from tests.helpers.cluster import kubeconfig_path, kubectl, kubectl_json, localkube
 
 pytestmark = pytest.mark.localkube
@@ -71,41 +70,6 @@ WORKLOAD_PLAYBOOK = """\
                     resources: {requests: {storage: 1Gi}}
 """
 
-JSON_OUTPUT = {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1"}
-
-
-class Run(object):
-    """An ansible-playbook run read through the JSON callback."""
-
-    def __init__(self, run):
-        self.rc = run.rc
-        try:
-            self.output = json.loads(run.stdout)
-        except ValueError:
-            raise AssertionError("no JSON from ansible-playbook (rc={}):\n{}\n{}".format(
-                run.rc, run.stdout[-4000:], run.stderr[-4000:]))
-        self.stats = self.output["stats"]["localhost"]
-        self.tasks = [(t["task"]["name"], t["hosts"]["localhost"]) for p in self.output["plays"]
-                      for t in p["tasks"] if "localhost" in t["hosts"]]
-
-    @property
-    def changed(self):
-        return self.stats["changed"]
-
-    @property
-    def failed(self):
-        return self.rc != 0 or self.stats["failures"] > 0
-
-    @property
-    def messages(self):
-        return " ".join(str(r.get("msg", "")) for n, r in self.tasks if r.get("failed"))
-
-    def __repr__(self):
-        return "Run(rc={}, stats={}, changed={}, failed={})".format(
-            self.rc, self.stats, [n for n, r in self.tasks if r.get("changed")],
-            [(n, r.get("msg")) for n, r in self.tasks if r.get("failed")])
-
-
 @pytest.fixture(scope="module", autouse=True)
 def cluster_up():
     """`localkube up` is idempotent: it starts what is missing and waits until the API is ready."""
@@ -130,9 +94,7 @@ def cleanup():
 
 
 def role(playbooks, check=False, env=None, **variables):
-    extra = dict(JSON_OUTPUT)
-    extra.update(env or {})
-    return Run(run_playbook(playbooks / "role.yml", variables, check=check, env=extra))
+    return run_playbook_json(playbooks / "role.yml", variables, check=check, env=env)
 
 
 def exists(kind, name):
@@ -195,7 +157,7 @@ def test_local_mode_statefulset_claims_bind_and_survive_scale_down(playbooks, na
 
     # A StatefulSet of 3 binds three of the volumes, each on its pod's node.
     workload = {"test_namespace": namespace, "test_storage_class": name}
-    up = Run(run_playbook(playbooks / "workload.yml", dict(workload, test_replicas=3), env=JSON_OUTPUT))
+    up = run_playbook_json(playbooks / "workload.yml", dict(workload, test_replicas=3))
     assert not up.failed, up
     claims = kubectl_json("get", "pvc", "-n", namespace)["items"]
     assert sorted(c["metadata"]["name"] for c in claims) == ["data-db-0", "data-db-1", "data-db-2"]
@@ -213,7 +175,7 @@ def test_local_mode_statefulset_claims_bind_and_survive_scale_down(playbooks, na
     assert after_binding.changed == 0, after_binding
 
     # Scaling down to 1 keeps every claim and its volume.
-    down = Run(run_playbook(playbooks / "workload.yml", dict(workload, test_replicas=1), env=JSON_OUTPUT))
+    down = run_playbook_json(playbooks / "workload.yml", dict(workload, test_replicas=1))
     assert not down.failed, down
     running = [p["metadata"]["name"] for p in kubectl_json("get", "pods", "-n", namespace)["items"]
                if not p["metadata"].get("deletionTimestamp")]
