@@ -70,6 +70,7 @@ WORKLOAD_PLAYBOOK = """\
                     resources: {requests: {storage: 1Gi}}
 """
 
+
 @pytest.fixture(scope="module", autouse=True)
 def cluster_up():
     """`localkube up` is idempotent: it starts what is missing and waits until the API is ready."""
