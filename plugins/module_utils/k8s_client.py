@@ -1,23 +1,22 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A thin Kubernetes API client: raw paths, JSON in and out, retries on transient failures.
 
-It uses the `kubernetes` package only for configuration (kubeconfig, exec plugins, in-cluster
-service account) and its connection pool, and skips API discovery, which costs seconds per task.
+It skips API discovery, which costs seconds per task. For a token or client certificate with a CA
+it talks through urllib3 alone (k8s_direct); for everything else (exec plugins, in-cluster service
+account, proxies) it uses the `kubernetes` package's configuration and connection pool.
 """
+import importlib.util
 import json
 import os
 import random
 import time
 
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s_auth import resolve
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_direct import DirectConnection, direct_settings
 
-try:
-    import kubernetes.client  # noqa: F401 pylint: disable=unused-import
-    HAS_KUBERNETES = True
-    KUBERNETES_IMPORT_ERROR = None
-except ImportError as error:  # pragma: no cover - depends on the environment
-    HAS_KUBERNETES = False
-    KUBERNETES_IMPORT_ERROR = error
+# Found, not imported: importing it loads every API model, which only some connections need.
+HAS_KUBERNETES = importlib.util.find_spec("kubernetes") is not None
+KUBERNETES_IMPORT_ERROR = None if HAS_KUBERNETES else ImportError("No module named 'kubernetes'")
 
 RETRIABLE_STATUS = (429, 500, 502, 503, 504)
 
@@ -80,16 +79,27 @@ class Kube(object):
     def __init__(self, params, environ=None, retry_deadline=60.0):
         if not HAS_KUBERNETES:
             raise KubeError("the Python library `kubernetes` is required: {}".format(KUBERNETES_IMPORT_ERROR))
-        from kubernetes import client
-
-        configuration, settings = build_configuration(params, environ)
-        self.api = client.ApiClient(configuration)
-        if settings.get("impersonate_user"):
-            self.api.set_default_header("Impersonate-User", settings["impersonate_user"])
-        for group in settings.get("impersonate_groups") or []:
-            self.api.set_default_header("Impersonate-Group", group)
-        self.host = configuration.host
+        self.params, self.environ = params, environ
         self.retry_deadline = retry_deadline
+        self._api = None
+        found = direct_settings(resolve(params, environ), environ)
+        self.direct = DirectConnection(found) if found else None
+        self.host = self.direct.host if self.direct else self.api.configuration.host
+
+    @property
+    def api(self):
+        """The `kubernetes` package's ApiClient for this connection (port-forward needs it), made on first use."""
+        if self._api is None:
+            from kubernetes import client
+
+            configuration, settings = build_configuration(self.params, self.environ)
+            api = client.ApiClient(configuration)
+            if settings.get("impersonate_user"):
+                api.set_default_header("Impersonate-User", settings["impersonate_user"])
+            for group in settings.get("impersonate_groups") or []:
+                api.set_default_header("Impersonate-Group", group)
+            self._api = api
+        return self._api
 
     def request(self, method, path, query=None, body=None, content_type="application/json", stream=False,
                 timeout=None, retry=True):
@@ -115,6 +125,8 @@ class Kube(object):
         return min(5.0, 0.2 * (2 ** (attempt - 1))) * (0.75 + random.random() / 2)
 
     def _once(self, method, path, query, body, content_type, stream, timeout):
+        if self.direct:
+            return self._once_direct(method, path, query, body, content_type, stream, timeout)
         from kubernetes.client.exceptions import ApiException
         from urllib3.exceptions import HTTPError
 
@@ -127,7 +139,23 @@ class Kube(object):
                 auth_settings=["BearerToken"], _preload_content=False, _return_http_data_only=True,
                 _request_timeout=timeout)
         except ApiException as error:
-            raise _api_error(method, path, error)
+            raise _api_error(method, path, error.status, error.reason, error.body, error.headers)
+        except (HTTPError, OSError) as error:
+            raise KubeError("{} {}: cannot reach the API server at {}: {}".format(method, path, self.host, error))
+        if stream:
+            return response
+        data = response.data
+        return json.loads(data) if data else {}
+
+    def _once_direct(self, method, path, query, body, content_type, stream, timeout):
+        from urllib3.exceptions import HTTPError
+
+        try:
+            response = self.direct.request(method, path, query, body, content_type, stream, timeout)
+            if response.status >= 400:
+                data = response.data
+                response.release_conn()
+                raise _api_error(method, path, response.status, response.reason, data, response.headers)
         except (HTTPError, OSError) as error:
             raise KubeError("{} {}: cannot reach the API server at {}: {}".format(method, path, self.host, error))
         if stream:
@@ -161,17 +189,19 @@ class Kube(object):
             raise
 
 
-def _api_error(method, path, error):
+def _api_error(method, path, status, reason, raw_body, headers):
+    if isinstance(raw_body, bytes):
+        raw_body = raw_body.decode("utf-8", "replace")
     body = {}
     try:
-        body = json.loads(error.body) if error.body else {}
+        body = json.loads(raw_body) if raw_body else {}
     except ValueError:
-        body = {"message": str(error.body)[:500]}
+        body = {"message": str(raw_body)[:500]}
     if not isinstance(body, dict):
         body = {"message": str(body)}
-    retry_after = (error.headers or {}).get("Retry-After") if error.headers else None
+    retry_after = (headers or {}).get("Retry-After") if headers else None
     if retry_after and retry_after.isdigit():
         body["_retry_after"] = retry_after
-    message = body.get("message") or error.reason or "HTTP {}".format(error.status)
-    return KubeError("{} {}: {} ({})".format(method, path, message, error.status), status=error.status or 0,
+    message = body.get("message") or reason or "HTTP {}".format(status)
+    return KubeError("{} {}: {} ({})".format(method, path, message, status), status=status or 0,
                      reason=body.get("reason", ""), body=body)
