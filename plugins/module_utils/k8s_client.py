@@ -125,43 +125,39 @@ class Kube(object):
         return min(5.0, 0.2 * (2 ** (attempt - 1))) * (0.75 + random.random() / 2)
 
     def _once(self, method, path, query, body, content_type, stream, timeout):
-        if self.direct:
-            return self._once_direct(method, path, query, body, content_type, stream, timeout)
-        from kubernetes.client.exceptions import ApiException
         from urllib3.exceptions import HTTPError
+
+        send = self._send_direct if self.direct else self._send_library
+        try:
+            response = send(method, path, query, body, content_type, stream, timeout)
+        except (HTTPError, OSError) as error:
+            raise KubeError("{} {}: cannot reach the API server at {}: {}".format(method, path, self.host, error))
+        if stream:
+            return response
+        data = response.data
+        return json.loads(data) if data else {}
+
+    def _send_direct(self, method, path, query, body, content_type, stream, timeout):
+        response = self.direct.request(method, path, query, body, content_type, stream, timeout)
+        if response.status >= 400:
+            data = response.data
+            response.release_conn()
+            raise _api_error(method, path, response.status, response.reason, data, response.headers)
+        return response
+
+    def _send_library(self, method, path, query, body, content_type, stream, timeout):
+        from kubernetes.client.exceptions import ApiException
 
         headers = {"Accept": "application/json", "Content-Type": content_type}
         # Objects stay objects: the kubernetes REST client JSON-encodes the body itself for JSON and
         # apply-patch+yaml content types (encoding it here too would send a JSON string).
         try:
-            response = self.api.call_api(
+            return self.api.call_api(
                 path, method, query_params=list((query or {}).items()), header_params=headers, body=body,
                 auth_settings=["BearerToken"], _preload_content=False, _return_http_data_only=True,
                 _request_timeout=timeout)
         except ApiException as error:
             raise _api_error(method, path, error.status, error.reason, error.body, error.headers)
-        except (HTTPError, OSError) as error:
-            raise KubeError("{} {}: cannot reach the API server at {}: {}".format(method, path, self.host, error))
-        if stream:
-            return response
-        data = response.data
-        return json.loads(data) if data else {}
-
-    def _once_direct(self, method, path, query, body, content_type, stream, timeout):
-        from urllib3.exceptions import HTTPError
-
-        try:
-            response = self.direct.request(method, path, query, body, content_type, stream, timeout)
-            if response.status >= 400:
-                data = response.data
-                response.release_conn()
-                raise _api_error(method, path, response.status, response.reason, data, response.headers)
-        except (HTTPError, OSError) as error:
-            raise KubeError("{} {}: cannot reach the API server at {}: {}".format(method, path, self.host, error))
-        if stream:
-            return response
-        data = response.data
-        return json.loads(data) if data else {}
 
     def get(self, path, query=None, missing_ok=False):
         try:
