@@ -113,4 +113,5 @@ def test_profiles_are_separate_clusters():
         assert server == "https://127.0.0.1:26443"
     unknown = localkube_kubeconfig("staging")
     assert unknown.returncode != 0
-    assert "LOCALKUBE_PROFILE must be one of default, test, got 'staging'" in unknown.stdout + unknown.stderr
+    assert "LOCALKUBE_PROFILE must be one of default, test, or a name" in unknown.stdout + unknown.stderr
+    assert "got 'staging' (LOCALKUBE_SLOT=None)" in unknown.stdout + unknown.stderr

@@ -2,6 +2,7 @@
 """`localkube up|down|status`: run etcd, kube-apiserver, controller-manager, scheduler and KWOK on 127.0.0.1."""
 import json
 import os
+import re
 import pathlib
 import shutil
 import signal
@@ -21,17 +22,28 @@ KWOK_PLURALS = ("portforwards", "clusterportforwards", "logs", "clusterlogs", "e
 
 # A profile is a cluster of its own, side by side with the others: `make demo` uses the default one,
 # `make test` and `make bench` the profile "test", so that tests never touch what the demo deployed.
-PROFILE_PORT_OFFSETS = {"default": 0, "test": 10000}
+# Any other profile name needs LOCALKUBE_SLOT (2-9): its ports move by slot * 1000 and its real-node
+# networks by the slot, so that several developers' or tiers' clusters run on one machine.
+PROFILE_SLOTS = {"default": 0, "test": 1}
+PROFILE_NAME = re.compile(r"^[a-z][a-z0-9]{0,7}$")
+
+
+def profile_slot(profile, slot_variable):
+    if profile in PROFILE_SLOTS:
+        return PROFILE_SLOTS[profile]
+    if not PROFILE_NAME.match(profile) or not (slot_variable or "").isdigit() or not 2 <= int(slot_variable) <= 9:
+        raise SystemExit("localkube: LOCALKUBE_PROFILE must be one of {}, or a name of 1-8 lower-case letters and "
+                         "digits with LOCALKUBE_SLOT set to 2-9; got {!r} (LOCALKUBE_SLOT={!r})".format(
+                             ", ".join(sorted(PROFILE_SLOTS)), profile, slot_variable))
+    return int(slot_variable)
 
 
 class Settings:
     def __init__(self):
         env = os.environ.get
         self.profile = env("LOCALKUBE_PROFILE") or "default"
-        if self.profile not in PROFILE_PORT_OFFSETS:
-            raise SystemExit("localkube: LOCALKUBE_PROFILE must be one of {}, got {!r}".format(
-                ", ".join(sorted(PROFILE_PORT_OFFSETS)), self.profile))
-        offset = PROFILE_PORT_OFFSETS[self.profile]
+        self.slot = profile_slot(self.profile, env("LOCALKUBE_SLOT"))
+        offset = 10000 if self.slot == 1 else self.slot * 1000
         directory = "cluster" if self.profile == "default" else "cluster-" + self.profile
         self.home = pathlib.Path(env("LOCALKUBE_HOME", str(cache_root() / directory)))
         self.api_port = int(env("LOCALKUBE_API_PORT", str(16443 + offset)))
