@@ -96,6 +96,13 @@ class Backends(object):
     def _start_atomix(self):
         namespace = self.values["atomix_namespace"]
         self._ensure_namespace(namespace)
+        if self.values["atomix_generation"] == "cloud-v1beta2":
+            from tests.servers.atomix.controllers import CloudControllers
+
+            workdir = tempfile.mkdtemp(prefix="backends-atomix-")
+            self.running.append(CloudControllers(kubeconfig_path(), namespace, workdir).start())
+            return {"kind": "real controllers kubernetes-controller v0.2.0-beta.5 + raft-storage-controller v0.1.1 "
+                            "(on the host, as the role's ServiceAccounts)", "namespace": namespace}
         player = StatusPlayer(namespace, self.values["atomix_generation"])
         self.running.append(player)
         return {"kind": "controller stand-in (writes status)", "namespace": namespace}

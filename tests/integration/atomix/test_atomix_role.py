@@ -22,6 +22,7 @@ import yaml
 
 from tests.helpers.ansible import JsonPlaybookRun, run_playbook_json
 from tests.helpers.cluster import kubeconfig_path, kubectl
+from tests.servers.atomix.controllers import CloudControllers
 from tests.standins.atomix_status_player import Api, AtomixStatusPlayer
 
 pytestmark = pytest.mark.localkube
@@ -66,7 +67,7 @@ GROUPS = {"customresourcedefinitions": "apiextensions.k8s.io/v1", "namespaces": 
           "clusterroles": "rbac.authorization.k8s.io/v1", "clusterrolebindings": "rbac.authorization.k8s.io/v1",
           "statefulsets": "apps/v1", "deployments": "apps/v1", "services": "v1", "persistentvolumeclaims": "v1",
           "serviceaccounts": "v1", "roles": "rbac.authorization.k8s.io/v1", "databases": "cloud.atomix.io/v1beta2",
-          "partitions": "cloud.atomix.io/v1beta2", "raftstorageclasses": "storage.cloud.atomix.io/v1beta1",
+          "partitions": "cloud.atomix.io/v1beta2", "clusters": "cloud.atomix.io/v1beta2", "configmaps": "v1", "raftstorageclasses": "storage.cloud.atomix.io/v1beta1",
           "raftclusters": "raft.atomix.io/v1beta3", "raftstores": "raft.atomix.io/v1beta3",
           "raftpartitions": "raft.atomix.io/v1beta3", "storageprofiles": "atomix.io/v3beta4"}
 
@@ -134,6 +135,14 @@ def player(namespace, cluster_rbac):
     yield start
     for one in started:
         one.stop()
+
+
+@pytest.fixture
+def cloud_controllers(namespace, cluster_rbac, tmp_path):
+    """The real cloud-v1beta2 controllers for the test's namespace (built on first use, then cached)."""
+    controllers = CloudControllers(kubeconfig_path(), namespace, str(tmp_path / "controllers")).start()
+    yield controllers
+    controllers.stop()
 
 
 @pytest.fixture
@@ -245,25 +254,30 @@ def test_bad_input_fails_before_anything_is_created(tmp_path):
     assert atomix_crds() == crds_before
 
 
-def test_cloud_generation_converges_idempotently_and_tears_down(tmp_path, namespace, player):
-    """Seed 004's generation: a Database of 2 clusters with 2 partitions each, on a RaftStorageClass of 2 replicas."""
+def test_cloud_generation_converges_idempotently_and_tears_down(tmp_path, namespace, cloud_controllers):
+    """Seed 004's generation against the real controllers (kubernetes-controller v0.2.0-beta.5 and
+    raft-storage-controller v0.1.1, on the host as the role's ServiceAccounts): a Database of 2
+    clusters with 2 partitions each, on a RaftStorageClass of 2 replicas. Every status the role
+    waits for is written by them; teardown runs while they keep running."""
     variables = {"atomix_generation": "cloud-v1beta2", "atomix_namespace": namespace, "atomix_clusters": 2,
                  "atomix_partitions": 2, "atomix_replicas": 2, "atomix_wait_timeout": 120}
-    stand_in = player("cloud-v1beta2")
 
     first = role(tmp_path, **variables)
-    assert not first.failed, (first, stand_in.errors)
+    assert not first.failed, (first, cloud_controllers.errors, cloud_controllers.logs())
     assert first.changed > 0
+    assert cloud_controllers.errors == [] and cloud_controllers.exited() == [], cloud_controllers.logs()
 
-    # CRDs, Established, labelled; Database and RaftStorageClass as the seed writes them.
-    crds = ["databases.cloud.atomix.io", "members.cloud.atomix.io", "partitions.cloud.atomix.io",
-            "primitives.cloud.atomix.io", "raftstorageclasses.storage.cloud.atomix.io"]
+    # The CRDs of one upstream release, Established, labelled; Database and RaftStorageClass as the seed writes them.
+    crds = ["clusters.cloud.atomix.io", "databases.cloud.atomix.io", "partitions.cloud.atomix.io",
+            "raftstorageclasses.storage.cloud.atomix.io", "storagecontrollers.cloud.atomix.io"]
     assert atomix_crds() == crds
     for name in crds:
         crd = get("customresourcedefinitions", name)
         assert_labelled(crd, "crd")
         assert any(c["type"] == "Established" and c["status"] == "True" for c in crd["status"]["conditions"])
-        assert crd["spec"]["versions"][0]["subresources"] == {"status": {}}
+    for name in ("databases", "clusters", "partitions"):
+        assert get("customresourcedefinitions", name + ".cloud.atomix.io")["spec"]["versions"][0][
+            "subresources"] == {"status": {}}
     database = get("databases", "raft", namespace)
     assert database["spec"]["clusters"] == 2
     assert database["spec"]["template"]["spec"]["partitions"] == 2
@@ -272,45 +286,62 @@ def test_cloud_generation_converges_idempotently_and_tears_down(tmp_path, namesp
         "namespace": namespace}
     assert database["status"] == {"readyClusters": 2}
     storage = get("raftstorageclasses", "raft", namespace)
-    assert storage["spec"] == {"image": "atomix/raft-replica:v0.2.0-beta.1", "imagePullPolicy": "IfNotPresent",
+    assert storage["spec"] == {"image": "atomix/raft-replica:v0.1.0-beta.1", "imagePullPolicy": "IfNotPresent",
                                "replicas": 2}
     assert_labelled(database, "database")
     assert_labelled(storage, "storage")
     assert_controllers_secure(namespace, ["atomix-controller", "raft-storage-controller"])
+    images = {d: get("deployments", d, namespace)["spec"]["template"]["spec"]["containers"][0]["image"]
+              for d in ("atomix-controller", "raft-storage-controller")}
+    assert images == {"atomix-controller": "atomix/kubernetes-controller:v0.2.0-beta.5",
+                      "raft-storage-controller": "atomix/raft-storage-controller:v0.1.1"}
 
-    # One StatefulSet per cluster with `replicas` ready pods, a Partition and a Service on 5678 per partition.
+    # What the real controllers made: Clusters owned by the Database; per Cluster a StatefulSet of
+    # `replicas` ready pods, a ConfigMap, a Service and a headless Service, and its Partitions, whose
+    # ids run across the database.
+    database_uid = database["metadata"]["uid"]
+    clusters = {c["metadata"]["name"]: c for c in get("clusters", namespace=namespace)}
+    assert sorted(clusters) == ["raft-1", "raft-2"]
+    for cluster in clusters.values():
+        assert [o["uid"] for o in cluster["metadata"]["ownerReferences"]] == [database_uid]
+        assert cluster["status"] == {"readyPartitions": 2}
     assert names("statefulsets", namespace) == ["raft-1", "raft-2"]
     for sts in get("statefulsets", namespace=namespace):
         assert (sts["spec"]["replicas"], sts["status"].get("readyReplicas")) == (2, 2), sts["metadata"]["name"]
-    partition_names = ["raft-1", "raft-2", "raft-3", "raft-4"]
+        owner = sts["metadata"]["ownerReferences"][0]
+        assert (owner["kind"], owner["uid"]) == ("Cluster", clusters[sts["metadata"]["name"]]["metadata"]["uid"])
     services = {s["metadata"]["name"]: s for s in get("services", namespace=namespace)}
-    for name in partition_names:
-        assert [p["port"] for p in services[name]["spec"]["ports"]] == [5678]
+    for cluster in ("raft-1", "raft-2"):
+        assert [p["port"] for p in services[cluster]["spec"]["ports"]] == [5678]
+        assert [p["port"] for p in services[cluster + "-hs"]["spec"]["ports"]] == [5678, 5679]
+        assert services[cluster + "-hs"]["spec"]["clusterIP"] == "None"
+    assert {"raft-1", "raft-2"} <= set(names("configmaps", namespace))
+    partition_names = ["raft-1-1", "raft-1-2", "raft-2-3", "raft-2-4"]
     partitions = get("partitions", namespace=namespace)
-    assert sorted((p["metadata"]["name"], p["status"]["ready"]) for p in partitions) == [
-        (name, True) for name in partition_names]
+    assert sorted((p["metadata"]["name"], p["spec"]["partitionId"], p["status"]["ready"]) for p in partitions) == [
+        (name, int(name.rsplit("-", 1)[1]), True) for name in partition_names]
 
     status = first.status
     assert status["generation"] == "cloud-v1beta2"
     assert status["database"] == {"kind": "Database", "name": "raft", "ready": True, "status": {"readyClusters": 2}}
     assert status["statefulsets"] == [{"name": "raft-{}".format(i), "replicas": 2, "ready_replicas": 2} for i in (1, 2)]
-    assert [(s["name"], s["ports"]) for s in status["services"]] == [(name, [5678]) for name in partition_names]
+    assert [(s["name"], s["ports"]) for s in status["services"]] == [
+        ("raft-1", [5678]), ("raft-1-hs", [5678, 5679]), ("raft-2", [5678]), ("raft-2-hs", [5678, 5679])]
     assert [(p["name"], p["ready"]) for p in status["partitions"]] == [(name, True) for name in partition_names]
 
     again = role(tmp_path, **variables)
     assert not again.failed, again
     assert again.changed == 0, again
 
-    # Teardown with the CRDs: nothing of the generation is left, the namespace stays. The teardown
-    # removes the controllers anyway; the stand-in stops first so that it cannot race the deletions.
-    stand_in.stop()
-    assert stand_in.errors == [] or all("Connection" in e for e in stand_in.errors), stand_in.errors
+    # Teardown with the CRDs while the controllers run: nothing of the generation is left, the namespace stays.
+    assert cloud_controllers.exited() == [], cloud_controllers.logs()
     gone = role(tmp_path, atomix_state="absent", atomix_remove_crds=True, **variables)
-    assert not gone.failed, (gone, stand_in.errors)
+    assert not gone.failed, (gone, cloud_controllers.logs())
     assert gone.changed > 0
     assert atomix_crds() == []
     for kind in ("statefulsets", "services", "deployments", "serviceaccounts", "roles"):
         assert [n for n in names(kind, namespace) if n != "default"] == [], kind
+    assert [n for n in names("configmaps", namespace) if n != "kube-root-ca.crt"] == []
     assert get("clusterroles", namespace + "-atomix-controller") is None
     assert namespace_exists(namespace)
 

@@ -1,0 +1,2 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The real Atomix controllers, built from the vendored upstream sources, for integration tests."""
