@@ -8,8 +8,8 @@ import subprocess
 import time
 
 from .cluster import KWOK_PLURALS
-from .gomod import KUBE_COMMANDS
-from .versions import MODULES_DIR, bin_dir, load
+from .gomod import KUBE_COMMANDS, NODE_COMMANDS
+from .versions import MODULES_DIR, bin_dir, coredns_binary, load
 
 
 def version_ldflags(kube_version):
@@ -23,14 +23,16 @@ def version_ldflags(kube_version):
     return " ".join(flags)
 
 
-def targets(versions):
-    """(binary name, wrapper module, Go package, ldflags) for everything `up` needs."""
-    kube = versions["KUBERNETES_VERSION"]
-    result = [("etcd", "etcd", "go.etcd.io/etcd/server/v3", "-s -w"),
-              ("kwok", "kwok", "sigs.k8s.io/kwok/cmd/kwok",
+def targets(versions, real_nodes):
+    """(output path, wrapper module, Go package, ldflags) for everything `up` needs."""
+    kube, out = versions["KUBERNETES_VERSION"], bin_dir(versions)
+    result = [(out / "etcd", "etcd", "go.etcd.io/etcd/server/v3", "-s -w"),
+              (out / "kwok", "kwok", "sigs.k8s.io/kwok/cmd/kwok",
                "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=v" + versions["KWOK_VERSION"])]
-    for command in KUBE_COMMANDS:
-        result.append((command, "kubernetes", "k8s.io/kubernetes/cmd/" + command, version_ldflags(kube)))
+    for command in KUBE_COMMANDS + (NODE_COMMANDS if real_nodes else ()):
+        result.append((out / command, "kubernetes", "k8s.io/kubernetes/cmd/" + command, version_ldflags(kube)))
+    if real_nodes:
+        result.append((coredns_binary(versions), "coredns", "github.com/coredns/coredns", "-s -w"))
     return result
 
 
@@ -52,23 +54,24 @@ def copy_kwok_crds(out):
     os.replace(partial, target)
 
 
-def build(force=False):
+def build(force=False, real_nodes=False):
     versions = load()
     out = bin_dir(versions)
     out.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=readonly -buildvcs=false")
     copy_kwok_crds(out)
-    todo = [t for t in targets(versions) if force or not (out / t[0]).exists()]
+    todo = [t for t in targets(versions, real_nodes) if force or not t[0].exists()]
     if not todo:
         print("localkube: binaries cached in {}".format(out), flush=True)
         return out
-    for index, (name, module, package, ldflags) in enumerate(todo, 1):
+    for index, (path, module, package, ldflags) in enumerate(todo, 1):
         started = time.monotonic()
-        print("localkube: [{}/{}] building {} ...".format(index, len(todo), name), flush=True)
-        partial = out / (name + ".partial")
+        print("localkube: [{}/{}] building {} ...".format(index, len(todo), path.name), flush=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
         subprocess.run(["go", "build", "-trimpath", "-tags=selinux,notest", "-ldflags=" + ldflags,
                         "-o", str(partial), package], cwd=MODULES_DIR / module, env=env, check=True)
-        os.replace(partial, out / name)
-        print("localkube: [{}/{}] {} built in {:.0f}s".format(index, len(todo), name, time.monotonic() - started),
+        os.replace(partial, path)
+        print("localkube: [{}/{}] {} built in {:.0f}s".format(index, len(todo), path.name, time.monotonic() - started),
               flush=True)
     return out

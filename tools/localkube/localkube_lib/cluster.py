@@ -12,10 +12,12 @@ import sys
 import time
 import urllib.request
 
-from . import pki
+from . import pki, realnet, realnodes
+from .nodeconfig import Node
 from .versions import bin_dir, cache_root, load
 
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+REPO = pathlib.Path(__file__).resolve().parents[3]
 KWOK_KINDS = ("PortForward", "ClusterPortForward", "Logs", "ClusterLogs", "Exec", "ClusterExec")
 KWOK_PLURALS = ("portforwards", "clusterportforwards", "logs", "clusterlogs", "execs", "clusterexecs")
 
@@ -58,6 +60,13 @@ class Settings:
         self.run = self.home / "run"
         self.kubeconfig = self.home / "kubeconfig"
         self.audit_log = self.logs / "audit.log"
+        self.plan = realnet.Plan(self.profile, self.slot, self.nodes)
+        self.nodes_file = self.home / "nodes.mode"
+
+    @property
+    def real(self):
+        """Whether this profile's cluster runs real nodes (recorded by `up --nodes real`)."""
+        return self.nodes_file.exists() and self.nodes_file.read_text().strip() == "real"
 
     @property
     def server(self):
@@ -95,8 +104,8 @@ def commands(s):
                  "--auto-compaction-retention=1", "--unsafe-no-fsync=true", "--log-level=warn"],
         "kube-apiserver": [
             str(b / "kube-apiserver"), "--etcd-servers=http://127.0.0.1:{}".format(s.etcd_port),
-            "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", "--secure-port={}".format(s.api_port),
-            "--endpoint-reconciler-type=none", "--authorization-mode=Node,RBAC", "--allow-privileged=true",
+            "--bind-address=127.0.0.1", "--secure-port={}".format(s.api_port),
+            "--authorization-mode=Node,RBAC", "--allow-privileged=true",
             "--tls-cert-file=" + str(p / "serving.crt"), "--tls-private-key-file=" + str(p / "serving.key"),
             "--client-ca-file=" + str(p / "ca.crt"),
             "--kubelet-client-certificate=" + str(p / "admin.crt"), "--kubelet-client-key=" + str(p / "admin.key"),
@@ -104,9 +113,12 @@ def commands(s):
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             "--service-account-key-file=" + str(p / "sa.pub"),
             "--service-account-signing-key-file=" + str(p / "sa.key"),
-            "--service-cluster-ip-range=10.96.0.0/16", "--service-node-port-range=30000-32767",
+            "--service-cluster-ip-range=" + s.plan.service_cidr, "--service-node-port-range=30000-32767",
             "--audit-policy-file=" + str(s.home / "audit-policy.yaml"), "--audit-log-path=" + str(s.audit_log),
-            "--audit-log-maxsize=20", "--audit-log-maxbackup=1", "--audit-log-format=json"],
+            "--audit-log-maxsize=20", "--audit-log-maxbackup=1", "--audit-log-format=json"]
+        # Real nodes reach the API server through the relay on the bridge; the `kubernetes` Service says so.
+        + (["--advertise-address=" + s.plan.bridge_ip] if s.real else
+           ["--advertise-address=127.0.0.1", "--endpoint-reconciler-type=none"]),
         "kube-controller-manager": [
             str(b / "kube-controller-manager"), "--kubeconfig=" + kc, "--leader-elect=false",
             "--bind-address=127.0.0.1", "--secure-port={}".format(s.kcm_port), always_allow,
@@ -126,7 +138,7 @@ def commands(s):
     }
 
 
-def pid_of(s, name):
+def pid_of(s, name, executable=None):
     try:
         pid = int((s.run / (name + ".pid")).read_text())
         os.kill(pid, 0)
@@ -134,10 +146,11 @@ def pid_of(s, name):
         return None
     # /proc/<pid>/cmdline can read empty while a starting Go binary holds its memory map lock; exe cannot.
     try:
-        executable = os.readlink("/proc/{}/exe".format(pid))
+        executable_path = os.readlink("/proc/{}/exe".format(pid))
     except OSError:
         return None
-    return pid if executable.startswith(str(s.bin)) else None
+    expected = executable or str(s.bin)
+    return pid if executable_path.startswith(expected) else None
 
 
 def start(s, name, argv):
@@ -201,27 +214,69 @@ def node_manifest(index):
                    "topology.kubernetes.io/region": "localkube"}}}
 
 
-def up(fresh=False):
+def node_clients(s):
+    clients = [(n.name, "/O=system:nodes/CN=system:node:" + n.name) for n in realnodes.nodes_of(s, s.plan)]
+    return clients + [("kube-proxy", "/CN=system:kube-proxy")]
+
+
+def build_images(names):
+    """Archives of the named image recipes (tools/images), built when missing."""
+    result = subprocess.run([sys.executable, "-m", "tools.images", "build"] + list(names), cwd=str(REPO),
+                            stdout=subprocess.PIPE, text=True, check=False)
+    if result.returncode != 0:
+        raise SystemExit("localkube: building images {} failed".format(", ".join(names)))
+    return [pathlib.Path(line) for line in result.stdout.splitlines() if line.endswith(".tar")]
+
+
+def up(fresh=False, nodes=None):
     s = Settings()
     started = time.monotonic()
-    if fresh and s.home.exists() and not any(pid_of(s, name) for name in COMPONENTS):
+    running = any(pid_of(s, name) for name in COMPONENTS)
+    if running and nodes and (nodes == "real") != s.real:
+        raise SystemExit("localkube: the {} cluster runs {} nodes; run `localkube down` before `up --nodes {}`"
+                         .format(s.profile, "real" if s.real else "simulated", nodes))
+    if fresh and s.home.exists() and not running:
+        if s.real:
+            realnodes.down(s, s.plan)
         shutil.rmtree(s.home)
         log("starting from a clean state (--fresh)")
-    missing = [c for c in COMPONENTS + ("kubectl",) if not (s.bin / c).exists()]
+    real = nodes == "real" if nodes else s.real
+    if real and realnodes.problems(s):
+        raise SystemExit("localkube: real nodes cannot run here: " + "; ".join(realnodes.problems(s)))
+    needed = COMPONENTS + ("kubectl",) + (("kubelet", "kube-proxy") if real else ())
+    missing = [c for c in needed if not (s.bin / c).exists()]
     if missing:
-        raise SystemExit("localkube: not built yet ({} missing); run `localkube build`".format(", ".join(missing)))
+        raise SystemExit("localkube: not built yet ({} missing); run `localkube build{}`".format(
+            ", ".join(missing), " --nodes real" if real else ""))
     for directory in (s.home, s.logs, s.run):
         directory.mkdir(parents=True, exist_ok=True)
-    pki.ensure(s.pki)
+    s.nodes_file.write_text("real\n" if real else "kwok\n")
+    server_ips = [s.plan.kubernetes_service_ip] + ([s.plan.bridge_ip] if real else [])
+    pki.ensure(s.pki, server_ips=server_ips, clients=node_clients(s) if real else ())
     write_kubeconfig(s)
     for name in ("stages.yaml", "audit-policy.yaml"):
         shutil.copyfile(pathlib.Path(__file__).resolve().parent / name, s.home / name)
+    if real:
+        realnet.up(s.plan, s.home / "host-ip-forward")
     argv = commands(s)
     start(s, "etcd", argv["etcd"])
     wait_for("etcd", lambda: etcd_ready(s), 30, s, "etcd")
     start(s, "kube-apiserver", argv["kube-apiserver"])
     wait_for("kube-apiserver /readyz", lambda: api_ready(s), 180, s, "kube-apiserver")
     log("api server ready after {:.1f}s".format(time.monotonic() - started))
+    if real:
+        up_real_nodes(s, argv, started)
+    else:
+        up_kwok_nodes(s, argv)
+    wait_for("default ServiceAccount", lambda: kubectl(s, "get", "serviceaccount", "default", check=False)
+             .returncode == 0, 60, s, "kube-controller-manager")
+    log("{} {} nodes Ready; cluster up in {:.1f}s".format(s.nodes, "real" if real else "simulated",
+                                                          time.monotonic() - started))
+    log("export KUBECONFIG={}".format(s.kubeconfig))
+    return 0
+
+
+def up_kwok_nodes(s, argv):
     kubectl(s, "apply", "--server-side", "-f", str(s.bin / "kwok-crds"))
     kubectl(s, "wait", "--for=condition=Established", "--timeout=30s",
             *["crd/{}.kwok.x-k8s.io".format(plural) for plural in KWOK_PLURALS])
@@ -230,21 +285,64 @@ def up(fresh=False):
     nodes = {"apiVersion": "v1", "kind": "List", "items": [node_manifest(i) for i in range(s.nodes)]}
     kubectl(s, "apply", "--server-side", "-f", "-", stdin=json.dumps(nodes))
     kubectl(s, "wait", "--for=condition=Ready", "--timeout=60s", "node", "--all")
-    wait_for("default ServiceAccount", lambda: kubectl(s, "get", "serviceaccount", "default", check=False)
-             .returncode == 0, 60, s, "kube-controller-manager")
-    log("{} nodes Ready; cluster up in {:.1f}s".format(s.nodes, time.monotonic() - started))
-    log("export KUBECONFIG={}".format(s.kubeconfig))
+
+
+def up_real_nodes(s, argv, started):
+    if not pid_of(s, "api-relay", executable=os.path.realpath(sys.executable)):
+        start(s, "api-relay", [sys.executable, str(pathlib.Path(__file__).resolve().parent / "relay.py"),
+                               s.plan.bridge_ip, str(s.api_port)])
+    for name in ("kube-controller-manager", "kube-scheduler"):
+        start(s, name, argv[name])
+    archives = build_images(["pause", "coredns"]) + loaded_images(s)
+    server = "https://{}:{}".format(s.plan.bridge_ip, s.api_port)
+    realnodes.start_nodes(s, s.plan, server, s.bin / "kubelet", s.bin / "kube-proxy", archives, started)
+    wait_for("{} nodes to register".format(s.nodes), lambda: len(kubectl(
+        s, "get", "nodes", "-o", "name", check=False).stdout.split()) >= s.nodes, 120, s, "kube-apiserver")
+    kubectl(s, "wait", "--for=condition=Ready", "--timeout=120s", "node", "--all")
+    log("{} real nodes Ready after {:.1f}s".format(s.nodes, time.monotonic() - started))
+    wait_for("default ServiceAccount in kube-system", lambda: kubectl(
+        s, "-n", "kube-system", "get", "serviceaccount", "default", check=False).returncode == 0,
+        60, s, "kube-controller-manager")
+    realnodes.apply_coredns(s, s.plan)
+    log("CoreDNS ready after {:.1f}s".format(time.monotonic() - started))
+
+
+def loaded_images(s):
+    listed = s.home / "images.list"
+    return [pathlib.Path(line) for line in listed.read_text().split()] if listed.exists() else []
+
+
+def load_images(archives):
+    """Import image archives into every real node now and at every later `up` of this profile."""
+    s = Settings()
+    if not s.real:
+        raise SystemExit("localkube: the {} cluster has no real nodes to load images into".format(s.profile))
+    paths = [pathlib.Path(a).resolve() for a in archives]
+    for path in paths:
+        if not path.is_file():
+            raise SystemExit("localkube: no image archive {}".format(path))
+    realnodes.import_images(realnodes.nodes_of(s, s.plan), paths)
+    names = {p.name.rsplit("-", 1)[0]: p for p in loaded_images(s) + paths}
+    (s.home / "images.list").write_text("\n".join(str(p) for p in names.values()) + "\n")
+    log("imported {} image archive(s) into {} nodes".format(len(paths), s.nodes))
     return 0
 
 
-def stop(s, name):
-    pid = pid_of(s, name)
+def can_run_real():
+    found = realnodes.problems(Settings())
+    for problem in found:
+        print("localkube: real nodes unavailable: " + problem)
+    return 1 if found else 0
+
+
+def stop(s, name, executable=None):
+    pid = pid_of(s, name, executable)
     if pid:
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and pid_of(s, name):
+        while time.monotonic() < deadline and pid_of(s, name, executable):
             time.sleep(0.1)
-        if pid_of(s, name):
+        if pid_of(s, name, executable):
             os.kill(pid, signal.SIGKILL)
         log("stopped {} (pid {})".format(name, pid))
     (s.run / (name + ".pid")).unlink(missing_ok=True)
@@ -265,6 +363,10 @@ def restart(name):
 
 def down(purge=False):
     s = Settings()
+    if s.real or (s.home / "nodes").exists():
+        realnodes.down(s, s.plan)
+        log("stopped the real nodes and removed their namespaces, mounts and cgroups")
+    stop(s, "api-relay", executable=os.path.realpath(sys.executable))
     for name in reversed(COMPONENTS):
         stop(s, name)
     if purge and s.home.exists():
@@ -273,15 +375,30 @@ def down(purge=False):
     return 0
 
 
+def processes(s):
+    """name -> pid (or None) of every process this profile's cluster should have running."""
+    if not s.real:
+        return {name: pid_of(s, name) for name in COMPONENTS}
+    running = {name: pid_of(s, name) for name in COMPONENTS if name != "kwok"}
+    running["api-relay"] = pid_of(s, "api-relay", executable=os.path.realpath(sys.executable))
+    for node in realnodes.nodes_of(s, s.plan):
+        running["containerd-" + node.name] = pid_of(s, "containerd-" + node.name,
+                                                    executable=shutil.which("containerd"))
+        for component in ("kubelet", "kube-proxy"):
+            running["{}-{}".format(component, node.name)] = pid_of(s, "{}-{}".format(component, node.name))
+    return running
+
+
 def status():
     s = Settings()
-    running = {name: pid_of(s, name) for name in COMPONENTS}
+    running = processes(s)
     for name, pid in running.items():
-        print("{:<24} {}".format(name, "running (pid {})".format(pid) if pid else "stopped"))
-    print("profile: {} (API server https://127.0.0.1:{})".format(s.profile, s.api_port))
+        print("{:<36} {}".format(name, "running (pid {})".format(pid) if pid else "stopped"))
+    print("profile: {} (API server https://127.0.0.1:{}), {} nodes".format(
+        s.profile, s.api_port, "real" if s.real else "simulated"))
     healthy = all(running.values()) and api_ready(s)
     if healthy:
-        print(kubectl(s, "get", "nodes", "-L", "topology.kubernetes.io/zone").stdout, end="")
+        print(kubectl(s, "get", "nodes", "-o", "wide", "-L", "topology.kubernetes.io/zone").stdout, end="")
     print("kubeconfig: {}".format(s.kubeconfig))
     return 0 if healthy else 1
 

@@ -8,6 +8,7 @@ import subprocess
 from .versions import MODULES_DIR, load
 
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+NODE_COMMANDS = ("kubelet", "kube-proxy")
 
 
 def go(args, cwd, capture=False):
@@ -39,7 +40,7 @@ def pin_kubernetes(kube_version):
     staging_version = "v0." + kube_version.split(".", 1)[1]
     for module in staging_modules(kube_version, path):
         go(["mod", "edit", "-replace={0}={0}@{1}".format(module, staging_version)], path)
-    tools = ["k8s.io/kubernetes/cmd/{}@v{}".format(cmd, kube_version) for cmd in KUBE_COMMANDS]
+    tools = ["k8s.io/kubernetes/cmd/{}@v{}".format(cmd, kube_version) for cmd in KUBE_COMMANDS + NODE_COMMANDS]
     go(["get", "-tool"] + tools, path)
 
 
@@ -54,3 +55,4 @@ def pin():
     pin_kubernetes(v["KUBERNETES_VERSION"])
     pin_single("etcd", "go.etcd.io/etcd/server/v3", "v" + v["ETCD_VERSION"])
     pin_single("kwok", "sigs.k8s.io/kwok/cmd/kwok", "v" + v["KWOK_VERSION"])
+    pin_single("coredns", "github.com/coredns/coredns", "v" + v["COREDNS_VERSION"])

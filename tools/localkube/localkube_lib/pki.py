@@ -31,20 +31,29 @@ def _signed(pki, name, subject, extensions):
     ext.unlink()
 
 
-def ensure(pki):
-    """CA, serving certificate for 127.0.0.1, admin client certificate, service-account key pair."""
+CLIENT = "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n"
+
+
+def ensure(pki, server_ips=("10.96.0.1",), clients=()):
+    """CA, serving certificate for 127.0.0.1 and `server_ips`, admin client certificate, service-account key
+    pair, and a client certificate for each (file name, subject) in `clients`."""
     pki.mkdir(parents=True, exist_ok=True)
     pki.chmod(0o700)
     if not (pki / "ca.crt").exists():
         _key(pki / "ca.key")
         openssl("req", "-x509", "-new", "-key", str(pki / "ca.key"), "-subj", "/CN=localkube-ca",
                 "-days", "3650", "-sha256", "-out", str(pki / "ca.crt"))
-    alt = ",".join(["IP:127.0.0.1", "IP:10.96.0.1"] + ["DNS:" + n for n in SERVER_NAMES])
+    alt = ",".join(["IP:127.0.0.1"] + ["IP:" + a for a in server_ips] + ["DNS:" + n for n in SERVER_NAMES])
+    names = pki / "serving.names"
+    if names.exists() and names.read_text() != alt:
+        (pki / "serving.crt").unlink(missing_ok=True)
     _signed(pki, "serving", "/CN=localkube-apiserver",
             "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
             "extendedKeyUsage=serverAuth\nsubjectAltName=" + alt + "\n")
-    _signed(pki, "admin", "/O=system:masters/CN=localkube-admin",
-            "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n")
+    names.write_text(alt)
+    _signed(pki, "admin", "/O=system:masters/CN=localkube-admin", CLIENT)
+    for name, subject in clients:
+        _signed(pki, name, subject, CLIENT)
     if not (pki / "sa.key").exists():
         _key(pki / "sa.key")
         openssl("pkey", "-in", str(pki / "sa.key"), "-pubout", "-out", str(pki / "sa.pub"))

@@ -26,3 +26,8 @@ def bin_dir(versions=None):
     v = versions or load()
     key = "k8s-{}_etcd-{}_kwok-{}".format(v["KUBERNETES_VERSION"], v["ETCD_VERSION"], v["KWOK_VERSION"])
     return cache_root() / "bin" / key
+
+
+def coredns_binary(versions=None):
+    v = versions or load()
+    return cache_root() / "bin" / "coredns-{}".format(v["COREDNS_VERSION"]) / "coredns"

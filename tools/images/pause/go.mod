@@ -1,0 +1,3 @@
+module localkube/pause
+
+go 1.24
