@@ -23,18 +23,25 @@ which must then list that many members (changed=True). Members are compared by c
 descriptors carry addresses, not node names.
 
 How ``changed`` is found for connectToDCs. A DC stores the descriptors it subscribed to (keyed by
-DC id) and the ``antidote_dc_count`` gauge counts them, self included; a descriptor embeds pod IPs,
-so after a pod gets a new IP the others' copies go stale while the count stays the same. The
-caller therefore keeps a record (``descriptor_record``: per DC name the DC id and the SHA-256 of
-its descriptor; a ConfigMap suits it). ``ensure_connected`` fetches every descriptor in parallel,
-compares them with the record, and sends the full set to every DC in parallel when there is no
-record, a DC is new, a descriptor changed (``stale``), or a DC reports ``antidote_dc_count`` below
-the number of DCs (``lagging``). Then changed=True, and the gauge is awaited on every DC.
+DC id). The ``antidote_dc_count`` gauge counts those stored descriptors (the DC itself only because
+its own descriptor was in the list sent to it); Antidote refreshes it every 10 s and it reads 0 for
+about 10 s after every node start, so 0 means "not measured yet" until a refresh has passed.
+Descriptors are recomputed on every request from the node's interface addresses, so their bytes
+change without anything happening to the DC. The caller keeps a record (``descriptor_record``: per
+DC name the DC id, partitions, members and their addresses; a ConfigMap suits it), and a DC is
+``stale`` when it is no longer the DC that was connected: another DC id (re-created), another
+partition count or member count (createDC added nodes), or a member none of whose recorded
+addresses it still publishes (a pod that came back with a new IP). Addresses added or dropped
+while one recorded address remains do not count. ``ensure_connected`` sends the full set to every
+DC in parallel when there is no record, a DC is new, a DC is stale, or a DC counts fewer DCs than
+there are after a measurement (``lagging``). Then changed=True, the gauge is awaited on every DC,
+and ``verify_replication`` proves that data written in each DC is read in every other one.
 """
 
 import concurrent.futures
 import hashlib
 import time
+import uuid
 from collections import namedtuple
 
 from ansible_collections.stateful.datastores.plugins.module_utils.antidote_pb import (
@@ -53,6 +60,7 @@ from ansible_collections.stateful.datastores.plugins.module_utils.antidote_pb im
 )
 
 RECORD_FORMAT = 1
+DC_COUNT_REFRESH_SECONDS = 10.0  # antidote_stats_collector refreshes antidote_dc_count this often
 DEFAULT_PB_PORT = 8087
 DEFAULT_METRICS_PORT = 3001
 
@@ -156,7 +164,11 @@ class DcCountTooLow(AntidoteError):
     """antidote_dc_count is below the number of DCs (retried while waiting)."""
 
 
-_RETRYABLE = (AntidoteUnreachable, ConnectionClosed, AntidoteTimeout, MetricsError, DcCountTooLow)
+class MarkerNotSeen(AntidoteError):
+    """A DC does not read the replication marker yet (retried until the deadline)."""
+
+
+_RETRYABLE = (AntidoteUnreachable, ConnectionClosed, AntidoteTimeout, MetricsError, DcCountTooLow, MarkerNotSeen)
 
 
 def _retryable(error):
@@ -349,7 +361,8 @@ def descriptor_record(fetched):
     """The record to keep between runs, from {dc name: (bytes, ConnectionDescriptor)}.
 
     JSON-serialisable: {"format": 1, "dcs": {name: {"dc_id", "sha256", "partitions", "members",
-    "publishers"}}}; only dc_id and sha256 are compared, the rest helps people reading it.
+    "publishers"}}}; see is_stale for what is compared. sha256 (of the descriptor bytes) is for
+    people: the bytes change whenever the node's interface addresses do.
     """
     dcs = {}
     for name, (raw, parsed) in fetched.items():
@@ -360,6 +373,25 @@ def descriptor_record(fetched):
     return {"format": RECORD_FORMAT, "dcs": dcs}
 
 
+def _members_moved(old_entry, new_entry):
+    """True when a recorded member publishes none of the addresses recorded for it."""
+    current = [set(member) for member in new_entry.get("publishers") or []]
+    for member in old_entry.get("publishers") or []:
+        if member and not any(set(member) & addresses for addresses in current):
+            return True
+    return False
+
+
+def is_stale(old_entry, new_entry):
+    """The DC is not the one that was connected: see the module docstring."""
+    if old_entry.get("dc_id") != new_entry["dc_id"]:
+        return True
+    for key in ("partitions", "members"):
+        if old_entry.get(key) is not None and old_entry.get(key) != new_entry[key]:
+            return True
+    return _members_moved(old_entry, new_entry)
+
+
 def compare_records(old, new):
     """{"added", "removed", "stale"} DC names between two records (old may be None)."""
     old_dcs = (old or {}).get("dcs", {})
@@ -367,9 +399,7 @@ def compare_records(old, new):
     return {
         "added": sorted(set(new_dcs) - set(old_dcs)),
         "removed": sorted(set(old_dcs) - set(new_dcs)),
-        "stale": sorted(name for name in set(new_dcs) & set(old_dcs)
-                        if (old_dcs[name].get("dc_id"), old_dcs[name].get("sha256"))
-                        != (new_dcs[name]["dc_id"], new_dcs[name]["sha256"])),
+        "stale": sorted(name for name in set(new_dcs) & set(old_dcs) if is_stale(old_dcs[name], new_dcs[name])),
     }
 
 
@@ -417,27 +447,118 @@ def wait_for_dc_count(dcs, expected, policy=None, deadline=None):
     return run_parallel([dc for dc in dcs if dc.metrics_port], operation, at_least)
 
 
-def ensure_connected(dcs, record=None, policy=None, check_mode=False, verify=True, open_client=None):
+def wait_until_measured(dcs, counts, policy=None, deadline=None, seconds=DC_COUNT_REFRESH_SECONDS + 2.0):
+    """Re-read antidote_dc_count of the DCs that read 0 until each reads more, for at most `seconds`.
+
+    A node reads 0 for about one refresh period after it starts; a DC that was never connected
+    reads 0 for good. Returns the counts, those still at 0 included.
+    """
+    policy, deadline, _open = _defaults(policy, deadline, None)
+    waiting = [dc for dc in dcs if counts.get(dc.name) == 0]
+    if not waiting:
+        return counts
+    patience = Deadline(min(seconds, max(deadline.remaining() - 1.0, 0.0)))
+    reads = RetryPolicy(timeout=patience.seconds, call_timeout=DEFAULT_CONNECT_TIMEOUT, initial_delay=0.5,
+                        max_delay=1.0)
+
+    def measured(dc):
+        def action(timeout):
+            count = _read_dc_count(dc, min(timeout, DEFAULT_CONNECT_TIMEOUT))
+            if count == 0:
+                raise DcCountTooLow("antidote_dc_count is 0 (not measured yet)")
+            return count
+        try:
+            return call_with_retry(dc, "measure antidote_dc_count", action, reads, patience)[0]
+        except RetriesExhausted:
+            return 0
+
+    found = run_parallel(waiting, "measure antidote_dc_count", measured)
+    return dict(counts, **found)
+
+
+# ---------------------------------------------------------------------------------------------
+# Replication: a marker written in one DC, read in the others
+
+PROBE_BUCKET = b"stateful.datastores"
+PROBE_KEY_PREFIX = "replication-probe/"
+
+
+
+def verify_replication(dcs, policy=None, deadline=None, open_client=None):
+    """Every DC writes its own marker (an LWW register), every other DC must read it before `deadline`.
+
+    Returns {"bucket", "keys": {source: key}, "seen_after": {source: {reader: seconds}},
+    "max_seconds"}; raises MultiDcError naming the readers that never saw a source's marker.
+    """
+    policy, deadline, open_client = _defaults(policy, deadline, open_client)
+    token = uuid.uuid4().hex[:12]
+    markers = dict((dc.name, "{0} {1} {2:.3f}".format(dc.name, token, time.time()).encode()) for dc in dcs)
+    keys = dict((dc.name, (PROBE_KEY_PREFIX + dc.name).encode()) for dc in dcs)
+
+    def write(dc):
+        action = _client_call(dc, open_client, "write_register", PROBE_BUCKET, keys[dc.name], markers[dc.name])
+        call_with_retry(dc, "write the replication marker", action, policy, deadline)
+        return time.monotonic()
+
+    written = run_parallel(dcs, "write the replication marker", write)
+    reads = policy._replace(initial_delay=0.1, max_delay=0.5)
+
+    def read_all(reader):
+        seen = {}
+        for source in dcs:
+            if source.name == reader.name:
+                continue
+
+            def action(timeout, source=source):
+                with open_client(reader.host, reader.port, timeout) as client:
+                    value = client.read_register(PROBE_BUCKET, keys[source.name], timeout=timeout)
+                if value != markers[source.name]:
+                    raise MarkerNotSeen("the marker written in {0} is not readable here yet".format(source.name))
+                return round(time.monotonic() - written[source.name], 3)
+
+            seen[source.name] = call_with_retry(reader, "read the replication marker of " + source.name, action,
+                                                reads, deadline)[0]
+        return seen
+
+    by_reader = run_parallel(dcs, "replication check", read_all)
+    seen_after = dict((dc.name, dict((reader, found[dc.name]) for reader, found in by_reader.items()
+                                     if dc.name in found)) for dc in dcs)
+    slowest = [seconds for found in seen_after.values() for seconds in found.values()]
+    return {"bucket": PROBE_BUCKET.decode(), "keys": dict((name, key.decode()) for name, key in keys.items()),
+            "seen_after": seen_after, "max_seconds": max(slowest) if slowest else 0.0}
+
+
+def ensure_connected(dcs, record=None, policy=None, check_mode=False, verify=True, open_client=None,
+                     verify_replication_too=True):
     """Connect every DC to every other one unless `record` shows it is already done.
 
-    Returns a dict: changed, record (store it after success), record_changed, added, removed,
-    stale, lagging (DC names), dc_count ({name: int} for DCs with a metrics port), and dcs
-    ({name: {dc_id, partitions, members, publishers}}). In check mode nothing is sent.
+    Returns a dict: changed, record (store it after success; the old one while nothing is
+    connected), record_changed, added, removed, stale, lagging, unmeasured (DC names), dc_count
+    ({name: int} for DCs with a metrics port), dcs ({name: {dc_id, partitions, members,
+    publishers}}) and replication (see verify_replication; None when not run). In check mode
+    nothing is sent or written.
     """
     policy, deadline, open_client = _defaults(policy, None, open_client)
     fetched = fetch_parsed_descriptors(dcs, policy, open_client, deadline)
     check_topology(dict((name, parsed) for name, (_raw, parsed) in fetched.items()))
     new_record = descriptor_record(fetched)
-    counts = read_dc_counts(dcs, policy, deadline)
     result = compare_records(record, new_record)
+    counts = read_dc_counts(dcs, policy, deadline)
+    if record is not None and not (result["added"] or result["stale"]):
+        counts = wait_until_measured(dcs, counts, policy, deadline)
+    result["unmeasured"] = sorted(name for name, count in counts.items() if count == 0)
     result["lagging"] = sorted(name for name, count in counts.items() if count < len(dcs))
-    result.update(record=new_record, record_changed=new_record != record, dc_count=counts,
+    result["changed"] = record is None or bool(result["added"] or result["stale"] or result["lagging"])
+    kept = record if record is not None and not result["changed"] and not result["removed"] else new_record
+    result.update(record=kept, record_changed=kept != record, dc_count=counts, replication=None,
                   dcs=dict((name, dict((k, v) for k, v in entry.items() if k != "sha256"))
                            for name, entry in new_record["dcs"].items()))
-    result["changed"] = record is None or bool(result["added"] or result["stale"] or result["lagging"])
-    if not result["changed"] or check_mode:
+    if check_mode:
         return result
-    connect_dcs(dcs, [fetched[dc.name][0] for dc in dcs], policy, open_client, deadline)
-    if verify:
-        result["dc_count"] = wait_for_dc_count(dcs, len(dcs), policy, deadline)
+    if result["changed"]:
+        connect_dcs(dcs, [fetched[dc.name][0] for dc in dcs], policy, open_client, deadline)
+        if verify:
+            result["dc_count"] = wait_for_dc_count(dcs, len(dcs), policy, deadline)
+    if verify_replication_too and len(dcs) > 1:
+        result["replication"] = verify_replication(dcs, policy, deadline, open_client)
     return result

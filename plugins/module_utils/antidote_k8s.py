@@ -97,6 +97,7 @@ def connect_argument_spec():
         "record_namespace": {"type": "str"},
         "record_labels": {"type": "dict", "default": {}},
         "verify": {"type": "bool", "default": True},
+        "verify_replication": {"type": "bool", "default": True},
         "force": {"type": "bool", "default": False},
     })
     return spec
@@ -400,9 +401,13 @@ def connect(kube, params, check_mode=False, open_client=None):
         try:
             outcome = ensure_connected(dcs, record=None if params.get("force") else old_record, policy=policy,
                                        check_mode=check_mode, verify=params.get("verify", True),
-                                       open_client=open_client)
+                                       open_client=open_client,
+                                       verify_replication_too=params.get("verify_replication", True))
         except MultiDcError as error:
             message = explain(error, dcs)
+            if error.operation == "replication check":
+                message = ("Data written in one DC did not reach every other DC before the deadline, so the DCs "
+                           "are not fully connected although connectToDCs answered success. " + message)
             if error.operation.startswith("wait for antidote_dc_count"):
                 hint = _hint_after_failure(dcs)
                 message = (hint + ". " if hint else "") + message
@@ -419,7 +424,8 @@ def connect(kube, params, check_mode=False, open_client=None):
     return {
         "changed": bool(outcome["changed"] or record_changed),
         "connected": bool(outcome["changed"]),
-        "reasons": dict((key, outcome[key]) for key in ("added", "removed", "stale", "lagging")),
+        "reasons": dict((key, outcome[key]) for key in ("added", "removed", "stale", "lagging", "unmeasured")),
+        "replication": outcome["replication"],
         "forced": bool(params.get("force")),
         "record_configmap": "{0}/{1}".format(record_namespace, record_name),
         "record_written": bool(record_changed and not check_mode),

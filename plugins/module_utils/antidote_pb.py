@@ -157,6 +157,10 @@ CONNECT_TO_DCS = 131
 CONNECT_TO_DCS_RESP = 132
 GET_CONNECTION_DESCRIPTOR = 133
 GET_CONNECTION_DESCRIPTOR_RESP = 134
+STATIC_UPDATE_OBJECTS = 122
+STATIC_READ_OBJECTS = 123
+COMMIT_RESP = 127
+STATIC_READ_OBJECTS_RESP = 128
 
 MESSAGE_NAMES = {
     ERROR_RESP: "ApbErrorResp",
@@ -170,6 +174,10 @@ MESSAGE_NAMES = {
     CONNECT_TO_DCS_RESP: "ApbConnectToDCsResp",
     GET_CONNECTION_DESCRIPTOR: "ApbGetConnectionDescriptor",
     GET_CONNECTION_DESCRIPTOR_RESP: "ApbGetConnectionDescriptorResp",
+    STATIC_UPDATE_OBJECTS: "ApbStaticUpdateObjects",
+    STATIC_READ_OBJECTS: "ApbStaticReadObjects",
+    COMMIT_RESP: "ApbCommitResp",
+    STATIC_READ_OBJECTS_RESP: "ApbStaticReadObjectsResp",
 }
 MESSAGE_CODES = dict((name, code) for code, name in MESSAGE_NAMES.items())
 
@@ -215,7 +223,23 @@ MESSAGES = {
         _SUCCESS, Field(2, "descriptor", BYTES, OPTIONAL), Field(3, "errorcode", UINT32, OPTIONAL)),
     "ApbConnectToDCs": (Field(1, "descriptors", BYTES, REPEATED),),
     "ApbConnectToDCsResp": (_SUCCESS,) + _ERRORCODE_2_OR_3,
+    # Static transactions on one last-writer-wins register: the replication probe. Embedded messages
+    # are BYTES fields holding the encoded sub-message; only the fields the probe uses are listed.
+    "ApbBoundObject": (Field(1, "key", BYTES, REQUIRED), Field(2, "type", UINT32, REQUIRED),
+                       Field(3, "bucket", BYTES, REQUIRED)),
+    "ApbRegUpdate": (Field(1, "value", BYTES, REQUIRED),),
+    "ApbUpdateOperation": (Field(3, "regop", BYTES, OPTIONAL),),
+    "ApbUpdateOp": (Field(1, "boundobject", BYTES, REQUIRED), Field(2, "operation", BYTES, REQUIRED)),
+    "ApbStaticUpdateObjects": (Field(1, "transaction", BYTES, REQUIRED), Field(2, "updates", BYTES, REPEATED)),
+    "ApbStaticReadObjects": (Field(1, "transaction", BYTES, REQUIRED), Field(2, "objects", BYTES, REPEATED)),
+    "ApbCommitResp": (_SUCCESS, Field(2, "commit_time", BYTES, OPTIONAL), Field(3, "errorcode", UINT32, OPTIONAL)),
+    "ApbStaticReadObjectsResp": (Field(1, "objects", BYTES, REQUIRED), Field(2, "committime", BYTES, REQUIRED)),
+    "ApbReadObjectsResp": (_SUCCESS, Field(2, "objects", BYTES, REPEATED), Field(3, "errorcode", UINT32, OPTIONAL)),
+    "ApbReadObjectResp": (Field(3, "reg", BYTES, OPTIONAL),),
+    "ApbGetRegResp": (Field(1, "value", BYTES, REQUIRED),),
 }
+
+LWWREG = 5  # CRDT_type of a last-writer-wins register
 
 
 def encode_varint(value):
@@ -468,13 +492,20 @@ def format_term(term):
     return repr(term)
 
 
-ConnectionDescriptor = namedtuple("ConnectionDescriptor", "dc_id founder partitions publishers logreaders")
+ConnectionDescriptor = namedtuple("ConnectionDescriptor",
+                                  "dc_id founder partitions publishers logreaders partitions_per_member")
 ConnectionDescriptor.__doc__ = """A DC's connection descriptor, decoded.
 
 dc_id: the DC id as Erlang text (riak_core cluster name: {FounderNode, Timestamp}).
 founder: the node whose ring the DC grew from (the createDC receiver), or None.
 partitions: partition count (RING_SIZE); must be equal in every DC.
-publishers, logreaders: one list of "ip:port" strings per DC member.
+publishers, logreaders: one list of "ip:port" strings per DC member. Antidote sends Publishers as
+one address list per member and LogReaders as one {[PartitionIds], [Address]} tuple per member.
+partitions_per_member: how many partitions each member's log reader serves (None where the
+descriptor gives a bare address list).
+
+Antidote computes the addresses afresh on every request: the IP its node name's host resolves to,
+then every interface address except 127.0.0.1. They can change without a restart; the DC id cannot.
 """
 
 
@@ -494,6 +525,24 @@ def _addresses_per_node(term):
     return [[_format_address(a) for a in node] if isinstance(node, list) else [format_term(node)] for node in term]
 
 
+def _log_readers(term):
+    """LogReaders: one {[PartitionIds], [Address]} per member; returns (addresses, partition counts)."""
+    if not isinstance(term, list):
+        raise MalformedMessage("descriptor log reader field is not a list: {0}".format(format_term(term)))
+    addresses, counts = [], []
+    for node in term:
+        if isinstance(node, tuple) and len(node) == 2 and isinstance(node[0], list) and isinstance(node[1], list):
+            addresses.append([_format_address(a) for a in node[1]])
+            counts.append(len(node[0]))
+        elif isinstance(node, list):
+            addresses.append([_format_address(a) for a in node])
+            counts.append(None)
+        else:
+            raise MalformedMessage("descriptor log reader entry is neither {{Partitions, Addresses}} nor an "
+                                   "address list: {0}".format(format_term(node)[:200]))
+    return addresses, counts
+
+
 def parse_descriptor(data):
     """Decode the opaque descriptor bytes of ApbGetConnectionDescriptorResp."""
     term = decode_term(data)
@@ -505,8 +554,9 @@ def parse_descriptor(data):
     founder = None
     if isinstance(dc_id, tuple) and len(dc_id) == 2 and isinstance(dc_id[0], Atom):
         founder = str(dc_id[0])
-    return ConnectionDescriptor(format_term(dc_id), founder, partitions,
-                                _addresses_per_node(term[3]), _addresses_per_node(term[4]))
+    logreaders, partitions_per_member = _log_readers(term[4])
+    return ConnectionDescriptor(format_term(dc_id), founder, partitions, _addresses_per_node(term[3]),
+                                logreaders, partitions_per_member)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -669,6 +719,27 @@ class AntidoteClient:
         _code, payload = self.call("ApbAbortTransaction", (OPERATION_RESP,), timeout,
                                    transaction_descriptor=transaction)
         self._checked("ApbAbortTransaction", "ApbOperationResp", payload)
+
+    def write_register(self, bucket, key, value, timeout=None):
+        """Assign `value` (bytes) to the last-writer-wins register `key` in `bucket`, one static transaction."""
+        bound = encode_message("ApbBoundObject", key=key, type=LWWREG, bucket=bucket)
+        operation = encode_message("ApbUpdateOperation", regop=encode_message("ApbRegUpdate", value=value))
+        update = encode_message("ApbUpdateOp", boundobject=bound, operation=operation)
+        _code, payload = self.call("ApbStaticUpdateObjects", (COMMIT_RESP,), timeout,
+                                   transaction=encode_message("ApbStartTransaction"), updates=[update])
+        self._checked("ApbStaticUpdateObjects", "ApbCommitResp", payload)
+
+    def read_register(self, bucket, key, timeout=None):
+        """The value of the last-writer-wins register `key` in `bucket` (b"" when never written)."""
+        bound = encode_message("ApbBoundObject", key=key, type=LWWREG, bucket=bucket)
+        _code, payload = self.call("ApbStaticReadObjects", (STATIC_READ_OBJECTS_RESP,), timeout,
+                                   transaction=encode_message("ApbStartTransaction"), objects=[bound])
+        reply = decode_message("ApbStaticReadObjectsResp", payload)
+        objects = self._checked("ApbStaticReadObjects", "ApbReadObjectsResp", reply["objects"])["objects"]
+        if len(objects) != 1:
+            raise MalformedMessage("{0} answered a read of one object with {1}".format(self.endpoint, len(objects)))
+        register = decode_message("ApbReadObjectResp", objects[0])["reg"]
+        return b"" if register is None else decode_message("ApbGetRegResp", register)["value"]
 
     def speaks_antidote_pb(self, timeout=None):
         """True when the server runs a transaction: it is an Antidote PB port of any version."""

@@ -9,14 +9,22 @@ description:
   - Fetches every DC's connection descriptor in parallel, then sends the full set to every DC in parallel
     with C(ApbConnectToDCs). Subscriptions are one-way, so each DC must be told about all the others.
   - Reaches each DC's first node through the Kubernetes API server's port-forward, or at a direct address.
-  - Keeps a record of what it connected (per DC the DC id and a SHA-256 of its descriptor) in a ConfigMap,
-    O(record_configmap). Descriptors carry pod IPs, so when a pod comes back with a new IP the other DCs'
-    copies go stale although Antidote's own counters do not change. The module connects again, and reports
-    C(changed), when there is no record, a DC is new, a descriptor differs from the record, or a DC counts
-    fewer DCs than there are (C(antidote_dc_count) on the metrics port). Otherwise it sends nothing.
+  - Keeps a record of what it connected (per DC the DC id, partitions, members and their addresses) in a
+    ConfigMap, O(record_configmap). A DC is C(stale) when it is no longer the DC that was connected, that is another
+    DC id (the DC was created anew), another partition or member count (createDC added nodes), or a member
+    that publishes none of its recorded addresses (a pod that came back with a new IP). Antidote recomputes
+    descriptors from the node's interface addresses on every request, so their bytes alone decide nothing.
+  - The module connects again, and reports C(changed), when there is no record, a DC is new or stale, or a
+    DC counts fewer DCs than there are (C(antidote_dc_count) on the metrics port). That gauge counts the
+    descriptors a DC stored through connectToDCs, is refreshed every 10 s and reads 0 for about 10 s after a
+    node starts; a 0 is therefore re-read until it is measured (up to 12 s) rather than taken as lagging.
   - After connecting it waits, within the same O(timeout), until C(antidote_dc_count) on every DC equals the
-    number of DCs (Antidote refreshes it every 10 s). When it does not, the message names the DCs that count
-    too few and, when the numbers show it, the DC the others cannot reach.
+    number of DCs. When it does not, the message names the DCs that count too few and, when the numbers
+    show it, the DC the others cannot reach.
+  - With O(verify_replication) (default) every DC then writes a marker, a last-writer-wins register in
+    bucket C(stateful.datastores) under key C(replication-probe/<dc name>), through the protocol-buffer API,
+    and every other DC must read it before the deadline; C(replication) reports how long each took. A DC
+    that does not receive fails the task, even when connectToDCs answered success.
   - Refuses DCs whose ring sizes differ (Antidote would silently not connect them) and two entries that
     reach the same DC.
   - Connecting again is safe, because a DC deletes its old subscription to a DC before it subscribes again.
@@ -84,6 +92,12 @@ options:
       - Without it only the record decides, and nothing checks that the connection took effect.
     type: bool
     default: true
+  verify_replication:
+    description:
+      - Prove that data written in each DC is read in every other DC (one small register per DC, rewritten on
+        every run that is not in check mode); see C(replication).
+    type: bool
+    default: true
   force:
     description: Connect even when the record and the counters say that nothing changed.
     type: bool
@@ -141,13 +155,28 @@ reasons:
       type: list
       elements: str
     stale:
-      description: DCs whose descriptor differs from the record, for example after a pod got a new IP.
+      description: DCs that are not the DC recorded under their name (new DC id, other member count, or a member at new addresses).
       type: list
       elements: str
     lagging:
-      description: DCs whose C(antidote_dc_count) was below the number of DCs.
+      description: DCs whose measured C(antidote_dc_count) was below the number of DCs.
       type: list
       elements: str
+    unmeasured:
+      description: DCs whose C(antidote_dc_count) still read 0 (not measured since a start, or never connected).
+      type: list
+      elements: str
+replication:
+  description:
+    - The replication check; null in check mode, with one DC, or without O(verify_replication).
+    - C(seen_after) maps each DC that wrote a marker to the seconds after which every other DC read it.
+  type: dict
+  returned: always
+  sample:
+    bucket: stateful.datastores
+    keys: {dc1: replication-probe/dc1, dc2: replication-probe/dc2}
+    seen_after: {dc1: {dc2: 1.82}, dc2: {dc1: 0.4}}
+    max_seconds: 1.82
 forced:
   description: Whether O(force) was set.
   type: bool

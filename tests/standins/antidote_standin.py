@@ -41,9 +41,12 @@ from .antidote_standin_wire import (  # noqa: E402
 from .loopback_server import LoopbackServer  # noqa: E402
 
 ERROR_RESP, OPERATION_RESP, START_TXN, ABORT_TXN, START_TXN_RESP = 0, 111, 119, 120, 124
+STATIC_UPDATE, STATIC_READ, COMMIT_RESP, STATIC_READ_RESP = 122, 123, 127, 128
+LWWREG = 5
 # request code -> (operation, reply code)
 NEW_CODES = {129: ("create_dc", 130), 133: ("descriptor", 134), 131: ("connect", 132),
-             START_TXN: ("start_txn", START_TXN_RESP), ABORT_TXN: ("abort_txn", OPERATION_RESP)}
+             START_TXN: ("start_txn", START_TXN_RESP), ABORT_TXN: ("abort_txn", OPERATION_RESP),
+             STATIC_UPDATE: ("static_update", COMMIT_RESP), STATIC_READ: ("static_read", STATIC_READ_RESP)}
 OLD_CODES = {129: ("create_dc", OPERATION_RESP), 131: ("descriptor", 132), 130: ("connect", OPERATION_RESP),
              START_TXN: ("start_txn", START_TXN_RESP), ABORT_TXN: ("abort_txn", OPERATION_RESP)}
 MAX_FRAME = 16 * 1024 * 1024
@@ -247,6 +250,21 @@ class AntidoteStandin:
         self._transactions.discard(blobs[0])
         return status_reply(True)
 
+    def _op_static_update(self, node, payload, _reply_code):
+        for update in repeated_bytes(payload, 2):
+            bucket, key = _bound_object(_only(update, 1))
+            operation = _only(update, 2)
+            value = _only(_only(operation, 3), 1)
+            self.model.write_register(node, bucket, key, value)
+        return status_reply(True, extra=bytes_field(2, term_to_binary(int(time.time() * 1e6))))
+
+    def _op_static_read(self, node, payload, _reply_code):
+        objects = b""
+        for bound in repeated_bytes(payload, 2):
+            bucket, key = _bound_object(bound)
+            objects += bytes_field(2, bytes_field(3, bytes_field(1, self.model.read_register(node, bucket, key))))
+        return bytes_field(1, varint_field(1, True) + objects) + bytes_field(2, status_reply(True))
+
     # -- metrics
 
     def _gauge_dc_count(self, node):
@@ -285,6 +303,21 @@ class AntidoteStandin:
         head = "HTTP/1.1 {0}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {1}\r\n" \
                "Connection: close\r\n\r\n".format(status, len(body))
         conn.sendall(head.encode() + body)
+
+
+def _only(payload, number):
+    values = repeated_bytes(payload, number)
+    if len(values) != 1:
+        raise WireError("expected one field {0}".format(number))
+    return values[0]
+
+
+def _bound_object(payload):
+    """(bucket, key) of an ApbBoundObject; only LWW registers are modelled."""
+    types = [value for number, _wire, value in read_fields(payload) if number == 2]
+    if types != [LWWREG]:
+        raise WireError("only lww registers")
+    return _only(payload, 3), _only(payload, 1)
 
 
 class _ServerException(Exception):

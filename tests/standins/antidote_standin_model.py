@@ -3,10 +3,13 @@
 
 Follows /work/shared/reference/antidote.md: every node boots as a one-node ring whose
 cluster name {Node, Timestamp} is its DC id; createDC joins single nodes to the receiver's
-ring and skips members; descriptors list [{Ip, 8086}] publishers and [{Ip, 8085}] log readers
-per member (sorted by node name), each IP twice (the node name's host and the pod interface);
+ring and skips members; descriptors list [{Ip, 8086}] publishers per member and one
+{[PartitionIds], [{Ip, 8085}]} log reader tuple per member (sorted by node name), each IP twice
+(the node name's host and the pod interface), as the real 0.2.2 server sends them;
 connectToDCs stores (by DC id) the descriptors it could subscribe to, its own included, and
-answers success even when one could not be reached; antidote_dc_count counts the stored ones.
+answers success even when one could not be reached; antidote_dc_count counts the stored ones
+(0 before any connectToDCs, as on the real server). Last-writer-wins registers written in a DC
+are read in every DC that receives from it.
 Failures of the cluster calls are `Aborted`, which the server turns into errorcode 3.
 """
 import itertools
@@ -57,6 +60,7 @@ class AntidoteModel:
         self.nodes = {}
         self.dcs = {}
         self.blocked = set()
+        self.writes = []  # (writer DC, bucket, key, value), oldest first
         for dc, members in layout:
             self.dcs[dc] = [name for name, _ip in members]
             for name, ip in members:
@@ -83,9 +87,14 @@ class AntidoteModel:
         members = sorted(ring.members, key=lambda member: member.name)
         return [[(ip_tuple(member.ip), port), (ip_tuple(member.ip), port)] for member in members]
 
+    def _log_readers(self, ring):
+        addresses = self._addresses(ring, LOGREADER_PORT)
+        count = len(addresses)
+        return [(list(range(index, ring.partitions, count)), node) for index, node in enumerate(addresses)]
+
     def _descriptor_term(self, ring):
         return (Atom("descriptor"), ring.cluster_name, ring.partitions,
-                self._addresses(ring, PUBSUB_PORT), self._addresses(ring, LOGREADER_PORT))
+                self._addresses(ring, PUBSUB_PORT), self._log_readers(ring))
 
     def _reachable(self, term):
         """The DC a descriptor names, if a subscriber can reach it at the addresses it lists."""
@@ -165,7 +174,22 @@ class AntidoteModel:
 
     def dc_count(self, node_name):
         with self.lock:
-            return len(self.nodes[node_name].ring.stored) or 1
+            return len(self.nodes[node_name].ring.stored)
+
+    # -- last-writer-wins registers (the replication probe)
+
+    def write_register(self, node_name, bucket, key, value):
+        with self.lock:
+            self.writes.append((self.nodes[node_name].dc, bucket, key, value))
+
+    def read_register(self, node_name, bucket, key):
+        with self.lock:
+            reader = self.nodes[node_name].dc
+            for writer, written_bucket, written_key, value in reversed(self.writes):
+                if (written_bucket, written_key) == (bucket, key) and (
+                        writer == reader or self.receives_from(reader, writer)):
+                    return value
+            return b""
 
     # -- control and inspection (the test's view of the cluster)
 

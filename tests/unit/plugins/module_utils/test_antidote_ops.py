@@ -11,10 +11,12 @@ from ansible_collections.stateful.datastores.plugins.module_utils.antidote impor
     MultiDcError,
     RetryPolicy,
     TopologyError,
+    compare_records,
     connect_dcs,
     create_dc,
     ensure_connected,
     fetch_descriptors,
+    verify_replication,
 )
 from ansible_collections.stateful.datastores.plugins.module_utils.antidote_pb import (
     OldProtocolError,
@@ -168,7 +170,8 @@ def test_ensure_connected_reports_changed_then_nothing(three_dcs):
 def test_ensure_connected_check_mode_sends_nothing(three_dcs):
     result = ensure_connected(endpoints(three_dcs), policy=FAST, check_mode=True)
     assert result["changed"] and result["lagging"] == ["dc1", "dc2", "dc3"]
-    assert three_dcs.requests_with_code(CONNECT_TO_DCS) == 0 and three_dcs.dc_count("dc1") == 1
+    # Real Antidote counts only stored descriptors: 0 before the first connectToDCs.
+    assert three_dcs.requests_with_code(CONNECT_TO_DCS) == 0 and three_dcs.dc_count("dc1") == 0
 
 
 def test_ip_change_makes_the_stored_descriptor_stale_and_reconnect_fixes_it(three_dcs):
@@ -222,3 +225,62 @@ def test_two_endpoints_of_one_dc_are_refused(three_dcs):
     dcs = [endpoint(three_dcs, "dc1"), DcEndpoint("dc1-again", "127.0.0.1", second_node_port)]
     with pytest.raises(TopologyError, match="dc1 and dc1-again reach the same DC"):
         ensure_connected(dcs, policy=FAST)
+
+
+# --- what "stale" means (the real server recomputes descriptor addresses on every request)
+
+
+def _entry(dc_id="{a,{1,2,3}}", members=(("127.0.0.2:8086", "192.0.2.2:8086"),), partitions=16):
+    return {"dc_id": dc_id, "partitions": partitions, "members": len(members), "publishers": [list(m) for m in members],
+            "sha256": dc_id}
+
+
+def _record(entry):
+    return {"format": 1, "dcs": {"dc1": entry}}
+
+
+def test_changed_bytes_with_the_same_dc_id_and_members_are_not_stale():
+    old = _record(_entry())
+    interface_added = _record(dict(_entry(members=(("127.0.0.2:8086", "192.0.2.2:8086", "198.51.100.4:8086"),)),
+                                   sha256="other bytes"))
+    interface_gone = _record(_entry(members=(("127.0.0.2:8086",),)))
+    assert compare_records(old, interface_added)["stale"] == []
+    assert compare_records(old, interface_gone)["stale"] == []
+
+
+def test_a_new_dc_id_new_members_or_a_member_at_new_addresses_is_stale():
+    old = _record(_entry())
+    assert compare_records(old, _record(_entry(dc_id="{a,{1,2,4}}")))["stale"] == ["dc1"]
+    grown = _entry(members=(("127.0.0.2:8086", "192.0.2.2:8086"), ("127.0.0.3:8086",)))
+    assert compare_records(old, _record(grown))["stale"] == ["dc1"]
+    assert compare_records(old, _record(_entry(members=(("10.244.9.9:8086",),))))["stale"] == ["dc1"]
+
+
+def test_a_count_of_zero_after_a_restart_is_waited_for_not_called_lagging():
+    with AntidoteStandin(dcs=2, nodes=1, metrics_refresh_seconds=0.5) as standin:
+        dcs = endpoints(standin)
+        record = ensure_connected(dcs, policy=FAST)["record"]
+        standin._gauges[standin.manager("dc1")[0]] = (0, __import__("time").monotonic())  # just restarted
+        again = ensure_connected(dcs, record=record, policy=FAST)
+        assert (again["changed"], again["lagging"], again["unmeasured"]) == (False, [], [])
+        assert again["dc_count"] == {"dc1": 2, "dc2": 2}
+        assert standin.requests_with_code(CONNECT_TO_DCS) == 2
+
+
+def test_replication_is_proven_in_every_direction(three_dcs):
+    dcs = endpoints(three_dcs)
+    result = ensure_connected(dcs, policy=FAST)
+    replication = result["replication"]
+    assert sorted(replication["seen_after"]) == ["dc1", "dc2", "dc3"]
+    assert sorted(replication["seen_after"]["dc1"]) == ["dc2", "dc3"]
+    assert replication["keys"]["dc2"] == "replication-probe/dc2"
+
+
+def test_a_dc_that_does_not_receive_a_marker_is_named(three_dcs):
+    dcs = endpoints(three_dcs)
+    ensure_connected(dcs, policy=FAST)
+    three_dcs.block_dc("dc3")
+    with pytest.raises(MultiDcError) as caught:
+        verify_replication(dcs, policy=short(0.8))
+    assert sorted(caught.value.dcs) == ["dc1", "dc2"]
+    assert "the marker written in dc3 is not readable here yet" in str(caught.value)

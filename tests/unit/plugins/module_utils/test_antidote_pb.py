@@ -374,6 +374,43 @@ def test_standin_descriptor_round_trips_and_abort_of_garbage_is_an_error_respons
             with pytest.raises(AntidoteErrorResponse, match="badarg"):
                 client.abort_transaction(b"garbage")
         assert descriptor.founder == name and descriptor.publishers == [["10.244.1.2:8086"] * 2]
-        assert dc_count(fetch_metrics("127.0.0.1", metrics_port, timeout=5)) == 1
+        # As on the real server: only descriptors stored by connectToDCs count, none yet.
+        assert dc_count(fetch_metrics("127.0.0.1", metrics_port, timeout=5)) == 0
         with pytest.raises(MetricsError, match="404"):
             fetch_metrics("127.0.0.1", metrics_port, timeout=5, path="/nope")
+
+
+# The shape Antidote 0.2.2 really sends (seen on the real server): LogReaders is one
+# {[PartitionIds], [{{A,B,C,D}, Port}, ...]} tuple per member, not an address list.
+REAL_LOGREADER = H("6802 6c00000002 6100 6108 6a") + H("6c00000001 6802 6804 610a 6100 6100 6101 6200001f95 6a")
+REAL_SHAPE_DESCRIPTOR = (
+    H("83 6805 6400 0a") + b"descriptor"
+    + H("6802 6400 0a") + b"antidote@a" + H("6803 6101 6200003039 6107")  # ATOM_EXT, as OTP 25 encodes
+    + H("6110")
+    + H("6c00000001") + ADDRESS_8086 + H("6a")
+    + H("6c00000001") + REAL_LOGREADER + H("6a")
+)
+
+
+def test_descriptor_with_the_real_log_reader_shape_decodes():
+    descriptor = parse_descriptor(REAL_SHAPE_DESCRIPTOR)
+    assert descriptor.founder == "antidote@a"
+    assert descriptor.publishers == [["10.0.0.1:8086"]]
+    assert descriptor.logreaders == [["10.0.0.1:8085"]]
+    assert descriptor.partitions_per_member == [2]
+
+
+def test_a_log_reader_entry_of_another_shape_is_refused():
+    broken = REAL_SHAPE_DESCRIPTOR[:-len(REAL_LOGREADER) - 6] + H("6c00000001 6101 6a 6a")
+    with pytest.raises(MalformedMessage):
+        parse_descriptor(broken)
+
+
+def test_register_messages_golden_bytes():
+    bound = encode_message("ApbBoundObject", key=b"k", type=5, bucket=b"b")
+    assert bound == H("0a016b 1005 1a0162")
+    update = encode_message("ApbUpdateOp", boundobject=bound,
+                            operation=encode_message("ApbUpdateOperation",
+                                                     regop=encode_message("ApbRegUpdate", value=b"v")))
+    assert encode_message("ApbStaticUpdateObjects", transaction=b"", updates=[update]) == (
+        H("0a00 12") + bytes([len(update)]) + update)
