@@ -408,6 +408,15 @@ def test_v1_converges_idempotently_and_teardown_keeps_claims_unless_purged(tmp_p
                                               "accessModes": ["ReadWriteOnce"]}
     assert cluster["spec"]["securityContext"]["capabilities"] == {"drop": ["ALL"]}
     assert cluster["status"]["state"] == "Ready"
+    assert cluster["spec"]["averageRTT"] == "10ms"  # upstream's default: the nodes refuse an RTT of 0
+    replica_status = get("customresourcedefinitions", "raftreplicas.raft.atomix.io")["spec"]["versions"][0][
+        "schema"]["openAPIV3Schema"]["properties"]["status"]
+    assert (replica_status["default"], replica_status["properties"]["state"]["enum"]) == ({}, ["NotReady", "Ready"])
+    # The controller's StatefulSet gets the nodes' fsGroup, so that a fresh claim is writable.
+    pod_security = get("statefulsets", "raft", namespace)["spec"]["template"]["spec"]["securityContext"]
+    assert (pod_security["fsGroup"], pod_security["fsGroupChangePolicy"]) == (65532, "OnRootMismatch")
+    raft_rules = get("clusterroles", "{}-atomix-raft-controller".format(namespace))["rules"]
+    assert any(r["resources"] == ["pods"] and {"update", "patch"} <= set(r["verbs"]) for r in raft_rules)
     store = get("raftstores", "raft", namespace)
     assert (store["spec"]["partitions"], store["spec"]["cluster"]) == (2, {"name": "raft"})
     assert store["status"]["state"] == "Ready"
