@@ -16,18 +16,19 @@ DEMO_KUBECONFIG := $(shell $(LOCALKUBE) kubeconfig 2>/dev/null)
 TEST_KUBECONFIG := $(shell LOCALKUBE_PROFILE=test $(LOCALKUBE) kubeconfig 2>/dev/null)
 export KUBECONFIG := $(DEMO_KUBECONFIG)
 export K8S_AUTH_KUBECONFIG := $(DEMO_KUBECONFIG)
-test integration molecule bench: export LOCALKUBE_PROFILE := test
-test integration molecule bench: export KUBECONFIG := $(TEST_KUBECONFIG)
-test integration molecule bench: export K8S_AUTH_KUBECONFIG := $(TEST_KUBECONFIG)
+test integration molecule realnodes bench: export LOCALKUBE_PROFILE := test
+test integration molecule realnodes bench: export KUBECONFIG := $(TEST_KUBECONFIG)
+test integration molecule realnodes bench: export K8S_AUTH_KUBECONFIG := $(TEST_KUBECONFIG)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv collection localkube-build localkube-up test-cluster-up localkube-down localkube-status \
-	demo demo-down test sanity lint unit molecule integration bench build-tarball clean
+.PHONY: help venv deps collection localkube-build localkube-up test-cluster-up localkube-down localkube-status \
+	demo demo-real demo-simulated demo-down test sanity lint unit molecule integration realnodes bench \
+	build-tarball clean
 
 help:
 	@echo "make demo    install, start localkube and run playbooks/site.yml against it, then report"
-	@echo "make test    every test tier: sanity, lint, unit, molecule, integration"
+	@echo "make test    every test tier: sanity, lint, unit, molecule, integration, real nodes"
 	@echo "make bench   side-by-side timings against a kubernetes.core baseline"
 	@echo "make localkube-up | localkube-down | localkube-status"
 
@@ -38,19 +39,24 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 
 venv: $(BIN)/.installed
 
+# Debian packages from bindep.txt (real nodes, images), installed when missing and run as root.
+deps:
+	$(PYTHON) tools/install_deps.py
+
 collection: $(COLLECTION_LINK)
 $(COLLECTION_LINK):
 	mkdir -p $(dir $@)
 	ln -sfn $(CURDIR) $@
 
-localkube-build:
-	$(LOCALKUBE) build
+# The node binaries (kubelet, kube-proxy, CoreDNS) are built only where real nodes can run.
+localkube-build: deps
+	if $(LOCALKUBE) can-run-real > /dev/null; then $(LOCALKUBE) build --nodes real; else $(LOCALKUBE) build; fi
 
 localkube-up: localkube-build
-	$(LOCALKUBE) up --fresh
+	$(LOCALKUBE) up --fresh --nodes kwok
 
 test-cluster-up: localkube-build
-	LOCALKUBE_PROFILE=test $(LOCALKUBE) up --fresh
+	LOCALKUBE_PROFILE=test $(LOCALKUBE) up --fresh --nodes kwok
 
 localkube-down:
 	$(LOCALKUBE) down
@@ -58,7 +64,20 @@ localkube-down:
 localkube-status:
 	$(LOCALKUBE) status
 
-demo: venv collection localkube-up
+# Real nodes where the machine allows it (root, network namespaces), simulated nodes otherwise.
+demo: venv collection localkube-build
+	@if $(LOCALKUBE) can-run-real; then $(MAKE) --no-print-directory demo-real; else \
+		echo "make demo: real nodes are not available on this machine (see above): SIMULATED nodes (KWOK) instead"; \
+		$(MAKE) --no-print-directory demo-simulated; fi
+
+# The systems that have an image (tools/images) run for real; inventories/local_real says which.
+demo-real: venv collection localkube-build
+	$(LOCALKUBE) up --fresh --nodes real
+	$(LOCALKUBE) load $$($(BIN)/python -m tools.images build | grep '\.tar$$')
+	$(BIN)/ansible-playbook -i inventories/local_real playbooks/site.yml
+
+demo-simulated: venv collection localkube-build
+	$(LOCALKUBE) up --fresh --nodes kwok
 	$(BIN)/python -m tests.backends start --inventory inventories/local
 	$(BIN)/ansible-playbook -i inventories/local playbooks/site.yml
 	@echo "The admin ports stay answered for playbooks/verify.yml; 'make demo-down' stops them and localkube."
@@ -100,8 +119,14 @@ molecule: venv collection test-cluster-up
 	wait $$lane1 || status=1; wait $$lane2 || status=1; \
 	cat .build/molecule/lane-1.log .build/molecule/lane-2.log; exit $$status
 
+# The real-node tier replaces the test profile's simulated nodes with real ones (tests/realnodes/conftest.py)
+# and ends with a crash and a `down` that must leave nothing behind.
+realnodes: venv collection localkube-build
+	$(BIN)/pytest tests/realnodes
+
 test: venv collection test-cluster-up sanity lint unit molecule
 	$(BIN)/pytest tests/integration
+	$(BIN)/pytest tests/realnodes
 	LOCALKUBE_PROFILE=test $(LOCALKUBE) down
 
 bench: venv collection test-cluster-up

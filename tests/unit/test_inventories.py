@@ -15,7 +15,7 @@ def declared(role):
     return set(specs["argument_specs"]["main"].get("options") or {})
 
 
-@pytest.mark.parametrize("inventory", ["local", "minikube", "gke"])
+@pytest.mark.parametrize("inventory", ["local", "local_real", "minikube", "gke"])
 def test_inventory_variables_are_declared(inventory):
     values = {}
     for path in (REPO / "inventories" / inventory / "group_vars" / "all").glob("*.yml"):

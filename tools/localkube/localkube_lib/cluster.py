@@ -233,8 +233,13 @@ def up(fresh=False, nodes=None):
     started = time.monotonic()
     running = any(pid_of(s, name) for name in COMPONENTS)
     if running and nodes and (nodes == "real") != s.real:
-        raise SystemExit("localkube: the {} cluster runs {} nodes; run `localkube down` before `up --nodes {}`"
-                         .format(s.profile, "real" if s.real else "simulated", nodes))
+        if not fresh:
+            raise SystemExit("localkube: the {} cluster runs {} nodes; `localkube up --fresh --nodes {}` replaces it"
+                             .format(s.profile, "real" if s.real else "simulated", nodes))
+        log("replacing the running {} cluster with one of {} nodes (--fresh)".format(
+            s.profile, "real" if nodes == "real" else "simulated"))
+        down()
+        running = False
     if fresh and s.home.exists() and not running:
         if s.real:
             realnodes.down(s, s.plan)
