@@ -1,11 +1,11 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """`make bench`: every measurement side by side with its baseline in one run, on localkube.
 
-    python -m benchmarks.run [--runs 3] [--scaling-runs 3] [--only site|wait|antidote ...]
+    python -m benchmarks.run [--runs 3] [--scaling-runs 3] [--only site|wait|antidote|real ...]
 
 site: (a) site.yml from empty, (b) its no-op re-run, (c) benchmarks/baseline.yml (the same
 manifests, one kubernetes.core.k8s task per object with wait: true) from empty and re-run, and
-(f) CPU time and peak memory of those runs. wait: (d) readiness detection latency, wait_ready
+(f) CPU time and peak memory of those runs, (g) site.yml on real nodes beside its critical path. wait: (d) readiness detection latency, wait_ready
 against kubernetes.core's polling wait. antidote: (e) createDC + connectDCs for 1-16 DCs.
 Writes benchmarks/results/bench.md, bench.json and bench.png, and prints the table.
 """
@@ -20,7 +20,7 @@ import sys
 import time
 import uuid
 
-from benchmarks import antidote_scaling, report, site_bench, wait_latency
+from benchmarks import antidote_scaling, realnodes_bench, report, site_bench, wait_latency
 from tests.helpers.cluster import kubectl
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
@@ -193,8 +193,31 @@ def bench_antidote(args):
     return data, rows, {"curves": curves}
 
 
-SCENARIOS = {"site": bench_site, "wait": bench_wait_latency, "antidote": bench_antidote}
-ORDER = ("site", "wait", "antidote")
+# ------------------------------------------------------------------ (g)
+
+def bench_real_nodes(args):
+    samples, failures = realnodes_bench.run(args.runs, log)
+    FAILURES.extend(failures)
+    if len(samples) < args.runs:
+        INCOMPLETE.append("real nodes: {} of {} runs complete".format(len(samples), args.runs))
+    s = report.summarize
+    converge, rerun = s(_pick(samples, "converge_s")), s(_pick(samples, "rerun_s"))
+    critical = s(_pick(samples, "critical_path_s"))
+    overhead = s([x["converge_s"] / x["critical_path_s"] for x in samples])
+    rows = [{"name": "(g) real nodes: site.yml from empty (inventories/local_real) vs its critical path [7]",
+             "ours": report.cell(converge), "baseline": "critical path " + report.cell(critical),
+             "ratio": report.ratio(critical, converge), "target": "-", "met": "-"},
+            {"name": "(g) real nodes: whole run / critical path (orchestration overhead factor)",
+             "ours": report.cell(overhead, unit="x"), "baseline": "-", "ratio": None, "target": "-", "met": "-"},
+            {"name": "(g) real nodes: site.yml no-op re-run (changed=0)", "ours": report.cell(rerun),
+             "baseline": "-", "ratio": None, "target": "-", "met": "-"}]
+    return {"real_nodes": {"converge_s": converge, "rerun_s": rerun, "critical_path_s": critical,
+                           "overhead": overhead, "raw": samples}}, rows, {}
+
+
+SCENARIOS = {"site": bench_site, "wait": bench_wait_latency, "antidote": bench_antidote, "real": bench_real_nodes}
+# "real" replaces the test profile's simulated nodes with real ones: it comes last.
+ORDER = ("site", "wait", "antidote", "real")
 
 NOTES = [
     "[1] Whole ansible-playbook runs (start-up included). site.yml also validates its input, creates the "
@@ -221,6 +244,11 @@ NOTES = [
     "[6] The antidote role as site.yml runs it (with the StorageClass step), against the backends' Antidote "
     "stand-in through the API server's port-forward, without added latency; the second number is the "
     "antidote_dc and antidote_connect tasks alone.",
+    "[7] site.yml with inventories/local_real on localkube's real nodes (the systems that have images), in a "
+    "fresh namespace per run. Critical path: each pod's own start (PodScheduled to Ready, whole seconds, "
+    "image already on the node), summed along OrderedReady StatefulSets and the slowest of Parallel ones, "
+    "plus the admin tasks (hazelcast_cluster, antidote_dc/connect, elasticsearch_health). The ratio column is "
+    "critical path / whole run: 1.0 would mean no orchestration overhead at all.",
     "Fresh namespaces, StorageClass and PersistentVolumes per from-empty run, deleted afterwards; the Atomix "
     "CRDs are cluster-wide and shared with other users of the cluster, so they stay installed (after the "
     "cluster's first run their apply is a no-op for both playbooks). Other users may remove them or install "
