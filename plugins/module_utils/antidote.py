@@ -23,9 +23,9 @@ which must then list that many members (changed=True). Members are compared by c
 descriptors carry addresses, not node names.
 
 How ``changed`` is found for connectToDCs. A DC stores the descriptors it subscribed to (keyed by
-DC id). The ``antidote_dc_count`` gauge counts those stored descriptors (the DC itself only because
-its own descriptor was in the list sent to it); Antidote refreshes it every 10 s and it reads 0 for
-about 10 s after every node start, so 0 means "not measured yet" until a refresh has passed.
+DC id). The ``antidote_dc_count`` gauge counts the DCs a node knows: 1 (itself) before any
+connectToDCs, the number of stored descriptors after. Antidote refreshes it every 10 s and it
+reads 0 for about 10 s after every node start, so 0 means "not measured yet", never "lagging".
 Descriptors are recomputed on every request from the node's interface addresses, so their bytes
 change without anything happening to the DC. The caller keeps a record (``descriptor_record``: per
 DC name the DC id, partitions, members and their addresses; a ConfigMap suits it), and a DC is
@@ -164,11 +164,16 @@ class DcCountTooLow(AntidoteError):
     """antidote_dc_count is below the number of DCs (retried while waiting)."""
 
 
+class MemberDown(AntidoteError):
+    """The descriptor has {badrpc, ...} entries: a member of the DC does not answer (retried)."""
+
+
 class MarkerNotSeen(AntidoteError):
     """A DC does not read the replication marker yet (retried until the deadline)."""
 
 
-_RETRYABLE = (AntidoteUnreachable, ConnectionClosed, AntidoteTimeout, MetricsError, DcCountTooLow, MarkerNotSeen)
+_RETRYABLE = (AntidoteUnreachable, ConnectionClosed, AntidoteTimeout, MetricsError, DcCountTooLow, MarkerNotSeen,
+              MemberDown)
 
 
 def _retryable(error):
@@ -254,12 +259,18 @@ def _defaults(policy, deadline, open_client):
 def read_descriptor(dc, policy=None, deadline=None, open_client=None):
     """Fetch and decode `dc`'s connection descriptor; return (bytes, ConnectionDescriptor)."""
     policy, deadline, open_client = _defaults(policy, deadline, open_client)
-    action = _client_call(dc, open_client, "get_connection_descriptor")
-    raw, _attempts = call_with_retry(dc, "getConnectionDescriptor", action, policy, deadline)
-    try:
-        return raw, parse_descriptor(raw)
-    except MalformedMessage as error:
-        raise DcOperationError(dc, "getConnectionDescriptor", error) from error
+    fetch = _client_call(dc, open_client, "get_connection_descriptor")
+
+    def action(timeout):
+        raw = fetch(timeout)
+        parsed = parse_descriptor(raw)  # MalformedMessage is not retried
+        if parsed.down:
+            raise MemberDown("{0} of the DC's {1} member(s) do not answer (the descriptor lists {2} for them): "
+                             "a node of the DC is down, and the DC is not whole until it is back".format(
+                                 len(parsed.down), len(parsed.publishers), ", ".join(sorted(set(parsed.down)))))
+        return raw, parsed
+
+    return call_with_retry(dc, "getConnectionDescriptor", action, policy, deadline)[0]
 
 
 def _validated_node_names(dc, node_names):
@@ -450,8 +461,8 @@ def wait_for_dc_count(dcs, expected, policy=None, deadline=None):
 def wait_until_measured(dcs, counts, policy=None, deadline=None, seconds=DC_COUNT_REFRESH_SECONDS + 2.0):
     """Re-read antidote_dc_count of the DCs that read 0 until each reads more, for at most `seconds`.
 
-    A node reads 0 for about one refresh period after it starts; a DC that was never connected
-    reads 0 for good. Returns the counts, those still at 0 included.
+    A node reads 0 for about one refresh period after it starts, then at least 1. Returns the
+    counts, those still at 0 included.
     """
     policy, deadline, _open = _defaults(policy, deadline, None)
     waiting = [dc for dc in dcs if counts.get(dc.name) == 0]

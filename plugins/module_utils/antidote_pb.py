@@ -493,7 +493,7 @@ def format_term(term):
 
 
 ConnectionDescriptor = namedtuple("ConnectionDescriptor",
-                                  "dc_id founder partitions publishers logreaders partitions_per_member")
+                                  "dc_id founder partitions publishers logreaders partitions_per_member down")
 ConnectionDescriptor.__doc__ = """A DC's connection descriptor, decoded.
 
 dc_id: the DC id as Erlang text (riak_core cluster name: {FounderNode, Timestamp}).
@@ -503,6 +503,8 @@ publishers, logreaders: one list of "ip:port" strings per DC member. Antidote se
 one address list per member and LogReaders as one {[PartitionIds], [Address]} tuple per member.
 partitions_per_member: how many partitions each member's log reader serves (None where the
 descriptor gives a bare address list).
+down: entries Antidote could not ask their member for ({badrpc,nodedown} when a member is down),
+as Erlang text; a DC with such entries is not whole.
 
 Antidote computes the addresses afresh on every request: the IP its node name's host resolves to,
 then every interface address except 127.0.0.1. They can change without a restart; the DC id cannot.
@@ -525,13 +527,21 @@ def _addresses_per_node(term):
     return [[_format_address(a) for a in node] if isinstance(node, list) else [format_term(node)] for node in term]
 
 
+def _is_badrpc(term):
+    """{badrpc, Reason}: what Antidote puts in a descriptor for a member it cannot ask (a node that is down)."""
+    return isinstance(term, tuple) and len(term) == 2 and term[0] == Atom("badrpc")
+
+
 def _log_readers(term):
     """LogReaders: one {[PartitionIds], [Address]} per member; returns (addresses, partition counts)."""
     if not isinstance(term, list):
         raise MalformedMessage("descriptor log reader field is not a list: {0}".format(format_term(term)))
     addresses, counts = [], []
     for node in term:
-        if isinstance(node, tuple) and len(node) == 2 and isinstance(node[0], list) and isinstance(node[1], list):
+        if _is_badrpc(node):
+            addresses.append([format_term(node)])
+            counts.append(None)
+        elif isinstance(node, tuple) and len(node) == 2 and isinstance(node[0], list) and isinstance(node[1], list):
             addresses.append([_format_address(a) for a in node[1]])
             counts.append(len(node[0]))
         elif isinstance(node, list):
@@ -555,8 +565,14 @@ def parse_descriptor(data):
     if isinstance(dc_id, tuple) and len(dc_id) == 2 and isinstance(dc_id[0], Atom):
         founder = str(dc_id[0])
     logreaders, partitions_per_member = _log_readers(term[4])
+    members = max(len(term[3]), len(term[4])) if isinstance(term[3], list) else len(term[4])
+    down = []
+    for index in range(members):
+        entries = [field[index] for field in (term[3], term[4]) if index < len(field) and _is_badrpc(field[index])]
+        if entries:
+            down.append(format_term(entries[0]))
     return ConnectionDescriptor(format_term(dc_id), founder, partitions, _addresses_per_node(term[3]),
-                                logreaders, partitions_per_member)
+                                logreaders, partitions_per_member, down)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,8 +16,9 @@ description:
     descriptors from the node's interface addresses on every request, so their bytes alone decide nothing.
   - The module connects again, and reports C(changed), when there is no record, a DC is new or stale, or a
     DC counts fewer DCs than there are (C(antidote_dc_count) on the metrics port). That gauge counts the
-    descriptors a DC stored through connectToDCs, is refreshed every 10 s and reads 0 for about 10 s after a
-    node starts; a 0 is therefore re-read until it is measured (up to 12 s) rather than taken as lagging.
+    DCs a node knows (1 before any connectToDCs, then the descriptors it stored), is refreshed every 10 s and
+    reads 0 for about 10 s after a node starts; a 0 is therefore re-read until it is measured (up to 12 s)
+    rather than taken as lagging.
   - After connecting it waits, within the same O(timeout), until C(antidote_dc_count) on every DC equals the
     number of DCs. When it does not, the message names the DCs that count too few and, when the numbers
     show it, the DC the others cannot reach.
@@ -163,7 +164,7 @@ reasons:
       type: list
       elements: str
     unmeasured:
-      description: DCs whose C(antidote_dc_count) still read 0 (not measured since a start, or never connected).
+      description: DCs whose C(antidote_dc_count) still read 0 (not measured since the node started).
       type: list
       elements: str
 replication:

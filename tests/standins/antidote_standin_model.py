@@ -7,8 +7,8 @@ ring and skips members; descriptors list [{Ip, 8086}] publishers per member and 
 {[PartitionIds], [{Ip, 8085}]} log reader tuple per member (sorted by node name), each IP twice
 (the node name's host and the pod interface), as the real 0.2.2 server sends them;
 connectToDCs stores (by DC id) the descriptors it could subscribe to, its own included, and
-answers success even when one could not be reached; antidote_dc_count counts the stored ones
-(0 before any connectToDCs, as on the real server). Last-writer-wins registers written in a DC
+answers success even when one could not be reached; antidote_dc_count counts the stored ones,
+and 1 (itself) before any connectToDCs, as the real server does once it has measured. Last-writer-wins registers written in a DC
 are read in every DC that receives from it.
 Failures of the cluster calls are `Aborted`, which the server turns into errorcode 3.
 """
@@ -174,7 +174,7 @@ class AntidoteModel:
 
     def dc_count(self, node_name):
         with self.lock:
-            return len(self.nodes[node_name].ring.stored)
+            return len(self.nodes[node_name].ring.stored) or 1
 
     # -- last-writer-wins registers (the replication probe)
 

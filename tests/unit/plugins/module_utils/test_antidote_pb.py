@@ -374,8 +374,7 @@ def test_standin_descriptor_round_trips_and_abort_of_garbage_is_an_error_respons
             with pytest.raises(AntidoteErrorResponse, match="badarg"):
                 client.abort_transaction(b"garbage")
         assert descriptor.founder == name and descriptor.publishers == [["10.244.1.2:8086"] * 2]
-        # As on the real server: only descriptors stored by connectToDCs count, none yet.
-        assert dc_count(fetch_metrics("127.0.0.1", metrics_port, timeout=5)) == 0
+        assert dc_count(fetch_metrics("127.0.0.1", metrics_port, timeout=5)) == 1
         with pytest.raises(MetricsError, match="404"):
             fetch_metrics("127.0.0.1", metrics_port, timeout=5, path="/nope")
 
@@ -414,3 +413,12 @@ def test_register_messages_golden_bytes():
                                                      regop=encode_message("ApbRegUpdate", value=b"v")))
     assert encode_message("ApbStaticUpdateObjects", transaction=b"", updates=[update]) == (
         H("0a00 12") + bytes([len(update)]) + update)
+
+
+def test_a_member_that_is_down_is_listed_not_refused():
+    """Seen on the real server: a killed member's entries read {badrpc,nodedown}."""
+    badrpc = H("6802 6400 06") + b"badrpc" + H("6400 08") + b"nodedown"
+    descriptor = parse_descriptor(REAL_SHAPE_DESCRIPTOR[:-len(REAL_LOGREADER) - 6]
+                                  + H("6c00000002") + REAL_LOGREADER + badrpc + H("6a"))
+    assert descriptor.down == ["{badrpc,nodedown}"]
+    assert descriptor.logreaders == [["10.0.0.1:8085"], ["{badrpc,nodedown}"]]
