@@ -4,7 +4,6 @@ nodes, Services through kube-proxy, DNS through CoreDNS, the API server from a p
 keep their data when the pod goes."""
 import socket
 import subprocess
-import time
 import uuid
 
 import pytest
@@ -113,7 +112,7 @@ def test_api_server_through_the_kubernetes_service(web):
     assert answer == "ok"
 
 
-def test_local_volume_keeps_its_data_when_the_pod_goes(web, real_cluster, tmp_path_factory):
+def test_local_volume_keeps_its_data_when_the_pod_goes(web, real_cluster):
     path = real_cluster.home / "volumes" / uuid.uuid4().hex[:8]
     path.mkdir(parents=True)
     name = "pv-" + web

@@ -1,14 +1,17 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The hazelcast role on real nodes: its own manifests run the Hazelcast image (tools/images/recipes/hazelcast.py)
 in real pods, which find each other through the Kubernetes API with the Role the role grants; the role's
-hazelcast_cluster step verifies the running members through the real kubelet's port-forward."""
+hazelcast_cluster step verifies the running members through the real kubelet's port-forward.
+
+Hazelcast keeps its data in memory only (the role has no volumes), so "teardown and re-deploy keeps the data"
+has nothing to prove here; the systems with volumes prove it in their own real-node tests."""
 import ipaddress
 import uuid
 
 import pytest
 
 from tests.helpers.ansible import REPO, run_playbook_json
-from tests.helpers.cluster import kubectl, kubectl_json, recreate_pod
+from tests.helpers.cluster import kubectl, kubectl_json, localkube, recreate_pod
 
 PLAYBOOK = REPO / "playbooks" / "hazelcast.yml"
 FACT_TASK = "Set hazelcast_cluster (members, size, version, service endpoint)"
@@ -56,6 +59,21 @@ def test_deleted_member_is_healed(cluster):
     healed = deploy(namespace)
     assert not healed.failed and healed.changed == 0, healed
     assert healed.result(FACT_TASK)["ansible_facts"]["hazelcast_cluster"]["size"] == 3
+
+
+def test_kubelet_restart_is_harmless(cluster):
+    namespace, _first = cluster
+    before = {p["metadata"]["name"]: (p["metadata"]["uid"], p["status"]["containerStatuses"][0]["restartCount"])
+              for p in kubectl_json("get", "pods", "-n", namespace)["items"]}
+    node = kubectl_json("get", "pod", "hz-0", "-n", namespace)["spec"]["nodeName"]
+    restarted = localkube("restart", "kubelet-" + node, check=False)
+    assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+    kubectl("wait", "--for=condition=Ready", "node/" + node, "--timeout=60s")
+    again = deploy(namespace)
+    assert not again.failed and again.changed == 0, again
+    after = {p["metadata"]["name"]: (p["metadata"]["uid"], p["status"]["containerStatuses"][0]["restartCount"])
+             for p in kubectl_json("get", "pods", "-n", namespace)["items"]}
+    assert after == before, "the members kept running through their node's kubelet restart"
 
 
 def test_broken_configuration_path_fails_fast_with_the_containers_own_words():

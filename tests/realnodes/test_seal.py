@@ -41,7 +41,7 @@ def test_pods_reach_no_further_than_their_node(real_cluster):
     node_index = int(pods[0]["spec"]["nodeName"].rsplit("-", 1)[1])
     gateway = plan.pod_cidr(node_index).rsplit(".", 1)[0] + ".1"
     state = real_cluster.home / "nodes" / pods[0]["spec"]["nodeName"] / "containerd" / "state"
-    pod_netns = [p for p in state.rglob("netns/cni-*")]
+    pod_netns = list(state.rglob("netns/cni-*"))
     assert pod_netns, "no pod network namespace under " + str(state)
     for netns in pod_netns:
         lookup = subprocess.run(["nsenter", "--net=" + str(netns), "ip", "route", "get", OUTSIDE[1]],

@@ -300,7 +300,7 @@ def up_real_nodes(s, argv, started):
         start(s, name, argv[name])
     archives = build_images(["pause", "coredns"]) + loaded_images(s)
     server = "https://{}:{}".format(s.plan.bridge_ip, s.api_port)
-    realnodes.start_nodes(s, s.plan, server, s.bin / "kubelet", s.bin / "kube-proxy", archives, started)
+    realnodes.start_nodes(s, s.plan, server, s.bin / "kubelet", archives, started)
     wait_for("{} nodes to register".format(s.nodes), lambda: len(kubectl(
         s, "get", "nodes", "-o", "name", check=False).stdout.split()) >= s.nodes, 120, s, "kube-apiserver")
     kubectl(s, "wait", "--for=condition=Ready", "--timeout=120s", "node", "--all")
@@ -354,12 +354,19 @@ def stop(s, name, executable=None):
 
 
 def restart(name):
-    """Stop one component and start it again, as an outage the tests can cause on purpose."""
-    if name not in COMPONENTS:
-        raise SystemExit("localkube: restart takes one of {}".format(", ".join(COMPONENTS)))
+    """Stop one component and start it again, as an outage the tests can cause on purpose. With real nodes
+    also a node's kubelet or kube-proxy, e.g. kubelet-localkube-node-1: its pods keep running meanwhile."""
     s = Settings()
+    node_components = {"{}-{}".format(c, n.name): (c, n) for n in realnodes.nodes_of(s, s.plan)
+                       for c in ("kubelet", "kube-proxy")} if s.real else {}
+    if name not in COMPONENTS + tuple(node_components):
+        raise SystemExit("localkube: restart takes one of {}".format(", ".join(COMPONENTS + tuple(node_components))))
     stop(s, name)
-    start(s, name, commands(s)[name])
+    if name in node_components:
+        component, node = node_components[name]
+        realnodes.start_component(s, node, component, s.bin)
+    else:
+        start(s, name, commands(s)[name])
     if name == "kube-apiserver":
         wait_for("kube-apiserver /readyz", lambda: api_ready(s), 180, s, name)
     log("restarted {}".format(name))

@@ -115,7 +115,7 @@ def nodes_of(s, plan):
     return [nodeconfig.Node(s, plan, index) for index in range(plan.nodes)]
 
 
-def start_nodes(s, plan, server, kubelet, kube_proxy, archives, started):
+def start_nodes(s, plan, server, kubelet, archives, started):
     from .cluster import log, pid_of
     nodes = nodes_of(s, plan)
     for node in nodes:
@@ -129,12 +129,18 @@ def start_nodes(s, plan, server, kubelet, kube_proxy, archives, started):
     log("containerd x{} up, {} images imported after {:.1f}s".format(len(nodes), len(archives),
                                                                      time.monotonic() - started))
     for node in nodes:
-        if not pid_of(s, "kubelet-" + node.name):
-            start_in_node(s, node, "kubelet-" + node.name, nodeconfig.kubelet_argv(s, node, kubelet))
-        if not pid_of(s, "kube-proxy-" + node.name):
-            start_in_node(s, node, "kube-proxy-" + node.name,
-                          [str(kube_proxy), "--config=" + str(node.dir / "kube-proxy.json"), "--v=1"])
+        for component in ("kubelet", "kube-proxy"):
+            if not pid_of(s, "{}-{}".format(component, node.name)):
+                start_component(s, node, component, kubelet.parent)
     return nodes
+
+
+def start_component(s, node, component, bin_dir):
+    if component == "kubelet":
+        argv = nodeconfig.kubelet_argv(s, node, bin_dir / "kubelet")
+    else:
+        argv = [str(bin_dir / "kube-proxy"), "--config=" + str(node.dir / "kube-proxy.json"), "--v=1"]
+    start_in_node(s, node, "{}-{}".format(component, node.name), argv)
 
 
 def coredns_manifest(plan):
