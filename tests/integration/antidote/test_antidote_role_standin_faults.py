@@ -1,0 +1,157 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The antidote role against the Antidote stand-in, for faults a real loopback node cannot show.
+
+Stand-in on purpose: the real nodes of test_antidote_role.py all live on 127.0.0.2, so a pod cannot
+come back with another IP, and a DC cannot be made unreachable on its inter-DC ports (8085/8086)
+while its protocol port still answers. The stand-in (tests/standins/antidote_standin.py) moves a
+node's address and blocks a DC's inter-DC ports. Three DCs of one node; KWOK runs the pods and a
+KWOK PortForward per pod sends port-forwards of 8087 and 3001 to the stand-in's node.
+"""
+import json
+import uuid
+
+import pytest
+
+from tests.helpers.ansible import REPO, run_playbook_json
+from tests.helpers.cluster import apply, forward_pod_ports, kubectl, kubectl_json, recreate_pod
+from tests.standins.antidote_standin import AntidoteStandin
+
+pytestmark = pytest.mark.localkube
+
+PLAYBOOK = REPO / "playbooks" / "antidote.yml"
+DC_NAMES = ("dc1", "dc2", "dc3")
+NODES = 1
+CONNECT_TASK = "Connect the data centres to each other (connectDCs when the record or the counters differ)"
+
+
+class Deployment(object):
+    def __init__(self, namespace, storage_class, standin):
+        self.namespace = namespace
+        self.storage_class = storage_class
+        self.standin = standin
+
+    def role_vars(self, **extra):
+        values = {
+            "antidote_namespace": self.namespace,
+            "antidote_datacenters": [{"name": name} for name in DC_NAMES],
+            "antidote_replicas": NODES,
+            "antidote_storage_class": self.storage_class,
+            "antidote_client_service_type": "NodePort",
+            "antidote_wait_timeout": 120,
+            "antidote_dc_timeout": 60,
+            "antidote_connect_timeout": 60,
+        }
+        values.update(extra)
+        return values
+
+    def run(self, check=False, **extra):
+        return run_playbook_json(PLAYBOOK, self.role_vars(**extra), check=check)
+
+    def objects(self):
+        """Names of the objects the role could have created in the namespace."""
+        found = kubectl_json("get", "statefulsets,services,secrets,configmaps,persistentvolumeclaims",
+                             "-n", self.namespace)["items"]
+        return sorted("{0}/{1}".format(item["kind"], item["metadata"]["name"]) for item in found
+                      if item["metadata"]["name"] != "kube-root-ca.crt")
+
+    def record(self):
+        configmap = kubectl_json("get", "configmap", "antidote-dc-connections", "-n", self.namespace)
+        return json.loads(configmap["data"]["record.json"])
+
+
+def changed(run):
+    """Names of the tasks that reported a change, without the role prefix."""
+    return [task.split(" : ", 1)[-1] for task in run.changed_tasks()]
+
+
+def _local_volumes(storage_class, count_per_node):
+    nodes = [node["metadata"]["name"] for node in kubectl_json("get", "nodes")["items"]]
+    volumes = []
+    for node in nodes:
+        for index in range(count_per_node):
+            volumes.append({
+                "apiVersion": "v1", "kind": "PersistentVolume",
+                "metadata": {"name": "{0}-{1}-{2}".format(storage_class, node, index)},
+                "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
+                         "persistentVolumeReclaimPolicy": "Retain", "storageClassName": storage_class,
+                         "local": {"path": "/mnt/localkube/{0}-{1}".format(storage_class, index)},
+                         "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+                             {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}]}]}}}})
+    return volumes
+
+
+@pytest.fixture(scope="module")
+def deployment():
+    namespace = "t-antidote-role-" + uuid.uuid4().hex[:6]
+    storage_class = namespace + "-local"
+    volumes = _local_volumes(storage_class, 4)
+    standin = AntidoteStandin(dcs=len(DC_NAMES), nodes=NODES).start()
+    try:
+        kubectl("create", "namespace", namespace)
+        apply({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": storage_class},
+               "provisioner": "kubernetes.io/no-provisioner", "volumeBindingMode": "WaitForFirstConsumer",
+               "reclaimPolicy": "Retain"})
+        apply({"apiVersion": "v1", "kind": "List", "items": volumes})
+        # Default stand-in layout: DC dcK's nodes are antidote@antidote-dcK-<i>.antidote-dcK, the names the
+        # role derives for StatefulSet antidote-dcK and its headless Service.
+        for dc in standin.describe()["dcs"]:
+            for node in dc["nodes"]:
+                pod = node["name"].split("@", 1)[1].split(".", 1)[0]
+                forward_pod_ports(namespace, pod, {8087: node["pb_port"], 3001: node["metrics_port"]})
+        yield Deployment(namespace, storage_class, standin)
+    finally:
+        standin.stop()
+        kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+        kubectl("delete", "storageclass", storage_class, "--wait=false", check=False)
+        kubectl("delete", "persistentvolume", *[volume["metadata"]["name"] for volume in volumes], "--wait=false",
+                check=False)
+
+
+def test_first_run_converges(deployment):
+    run = deployment.run()
+    assert run.rc == 0, run
+    assert CONNECT_TASK in changed(run), run
+    assert all(deployment.standin.receives_from(dc, other) for dc in DC_NAMES for other in DC_NAMES if other != dc)
+
+
+def _pod_ip(namespace, pod):
+    return kubectl_json("get", "pod", pod, "-n", namespace)["status"].get("podIP")
+
+
+def test_a_pod_with_a_new_ip_is_reconnected_on_the_next_run(deployment):
+    standin, namespace = deployment.standin, deployment.namespace
+    old_ip = _pod_ip(namespace, "antidote-dc2-0")
+    recreate_pod(namespace, "antidote-dc2-0")
+    kubectl("rollout", "status", "statefulset/antidote-dc2", "-n", namespace, "--timeout=60s")
+    new_ip = _pod_ip(namespace, "antidote-dc2-0")
+    if new_ip == old_ip:  # KWOK may hand the freed address out again; the node's descriptor moves either way
+        new_ip = "10.244.250.7"
+    standin.set_node_ip("antidote@antidote-dc2-0.antidote-dc2", new_ip)
+    assert not standin.receives_from("dc1", "dc2")
+    record_before = deployment.record()
+
+    check = deployment.run(check=True)
+    assert check.rc == 0, check
+    assert changed(check) == [CONNECT_TASK], check
+    assert check.result(CONNECT_TASK)["reasons"]["stale"] == ["dc2"]
+    assert not standin.receives_from("dc1", "dc2") and deployment.record() == record_before
+
+    run = deployment.run()
+    assert run.rc == 0, run
+    assert changed(run) == [CONNECT_TASK], run
+    assert run.result(CONNECT_TASK)["reasons"]["stale"] == ["dc2"]
+    assert standin.receives_from("dc1", "dc2") and standin.receives_from("dc3", "dc2")
+    publishers = deployment.record()["dcs"]["dc2"]["publishers"]
+    assert any(address.startswith(new_ip + ":") for node in publishers for address in node)
+
+
+def test_a_dc_the_others_cannot_reach_fails_with_its_name(deployment):
+    """connectToDCs answers success, but nobody receives from dc3: named, never reported healthy."""
+    standin = deployment.standin
+    standin.block_dc("dc3")
+    standin.set_node_ip("antidote@antidote-dc3-0.antidote-dc3", "10.244.251.9")  # dc3 moved where nobody routes
+    run = deployment.run(antidote_connect_timeout=10)
+    assert run.rc != 0
+    message = run.result(CONNECT_TASK)["msg"]
+    assert message.startswith("DC dc3 is unreachable from dc1, dc2"), message
+    assert "8085 and 8086" in message
