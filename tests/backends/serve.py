@@ -2,6 +2,7 @@
 """Start the backends for an inventory, point the pods' ports at them, and keep them running."""
 import base64
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -55,22 +56,38 @@ class Backends(object):
             self.cluster_forwards.append(forward_pod_ports_cluster(namespace, pod, targets))
 
     def _start_antidote(self):
+        """Real AntidoteDB nodes named as the role names the pods; DATASTORES_ANTIDOTE_BACKEND=standin
+        falls back to the protocol stand-in (for machines without Erlang/OTP and libzmq)."""
+        dcs = plan.antidote_pods(self.values)
+        if os.environ.get("DATASTORES_ANTIDOTE_BACKEND") == "standin":
+            return self._start_antidote_standin(dcs)
+        from tests.servers.antidote import ANTIDOTE_VERSION, AntidoteNodes
+
+        nodes = AntidoteNodes(layout=[(dc, [node for _pod, node in pods]) for dc, pods in dcs],
+                              ring_size=int(self.values["antidote_ring_size"]))
+        nodes.start()
+        self.running.append(nodes)
+        ports = dict((node.name, (node.pb_port, node.metrics_port)) for node in nodes.nodes.values())
+        return self._forward_antidote(dcs, ports, "real AntidoteDB {0} (loopback nodes)".format(ANTIDOTE_VERSION))
+
+    def _start_antidote_standin(self, dcs):
         from tests.standins.antidote_standin import AntidoteStandin
 
-        dcs = plan.antidote_pods(self.values)
         layout = [(dc, [(node, "10.244.{}.{}".format(250 - d, i + 1)) for i, (_pod, node) in enumerate(pods)])
                   for d, (dc, pods) in enumerate(dcs)]
         standin = AntidoteStandin(layout=layout, ring_size=int(self.values["antidote_ring_size"]))
         standin.start()
         self.running.append(standin)
+        return self._forward_antidote(dcs, standin.ports, "stand-in (protocol-faithful)")
+
+    def _forward_antidote(self, dcs, ports, kind):
         namespace = self.values["antidote_namespace"]
         self._ensure_namespace(namespace)
         for _dc, pods in dcs:
             for pod, node in pods:
-                pb_port, metrics_port = standin.ports[node]
+                pb_port, metrics_port = ports[node]
                 self._forward(namespace, pod, {ANTIDOTE_PB: pb_port, ANTIDOTE_METRICS: metrics_port})
-        return {"kind": "stand-in (protocol-faithful)", "namespace": namespace,
-                "pods": [pod for _dc, pods in dcs for pod, _node in pods]}
+        return {"kind": kind, "namespace": namespace, "pods": [pod for _dc, pods in dcs for pod, _node in pods]}
 
     def _start_hazelcast(self):
         from tests.servers.hazelcast import HAZELCAST_VERSION, HazelcastCluster
