@@ -59,7 +59,7 @@ def test_site_converges_and_reports_every_system_healthy(site):
     run = run_playbook(REPO / "playbooks" / "site.yml", site, inventory=INVENTORY)
     assert run.rc == 0, run
     report = run.stdout[run.stdout.rindex("Print what is deployed"):]
-    for system in ("AntidoteDB", "Elasticsearch", "loklak", "Hazelcast", "Atomix"):
+    for system in ("AntidoteDB", "Elasticsearch", "Hazelcast", "Atomix"):
         lines = [line for line in report.splitlines() if system in line]
         assert lines and all(line.lstrip(" -").startswith("healthy ") for line in lines), report
 

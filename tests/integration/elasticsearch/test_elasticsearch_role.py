@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""playbooks/elasticsearch.yml (roles elasticsearch and loklak) on localkube, verified against REAL
+"""playbooks/elasticsearch.yml (role elasticsearch) on localkube, verified against REAL
 OpenSearch 2.19.1 nodes behind the API server's real port-forward.
 
 KWOK runs the pods (scheduled, IPs, Ready; no container runs). A KWOK PortForward per pod sends
@@ -66,7 +66,6 @@ ROLLING_TASK = "Restart the pods that run an old revision, one at a time"
 SCALE_TASK = "Remove the highest nodes (voting exclusions, shards moved away), keeping their volumes"
 APPLY_TASK = "Apply the ConfigMaps, Services, StatefulSet and PodDisruptionBudget and wait for the pods"
 FACT_TASK = "Set elasticsearch_cluster (health, version, nodes, endpoints, Secrets, volumes)"
-LOKLAK_FACT_TASK = "Set loklak_app (image, Service identity and address, Elasticsearch addresses)"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -96,7 +95,6 @@ class Deployment(object):
             "elasticsearch_version": OLD_VERSION,
             "elasticsearch_timeout": 240,
             "elasticsearch_rolling_timeout": 240,
-            "loklak_namespace": self.app_namespace,
         }
         values.update(extra)
         return {k: v for k, v in values.items() if v is not None}
@@ -313,12 +311,7 @@ def test_check_mode_on_an_empty_namespace_creates_nothing(deployment):
     assert run.result("Create the elastic password, the CA and the certificate when absent; check the existing "
                       "ones")["created"] == ["es-credentials", "es-ca", "es-certs"]
     assert run.result(APPLY_TASK)["changed"] is True  # the server-side dry run of objects to create
-    # The application's namespace does not exist: its objects are reported as to be created, not sent.
-    loklak = run.result("Apply the namespace, ConfigMap, Deployment and Service and wait for the servers and the Service")
-    assert {(r["kind"], r["result"]) for r in loklak["resources"]} == {
-        ("Namespace", "created"), ("ConfigMap", "created"), ("Deployment", "created"), ("Service", "created")}
     assert deployment.objects() == []
-    assert kubectl("get", "namespace", deployment.app_namespace, check=False).returncode != 0
 
 
 # -- the first run: a new cluster -------------------------------------------------------------------
@@ -417,24 +410,7 @@ def check_first_run(deployment, run):
     volumes = claims(deployment.namespace)
     assert sorted(volumes) == ["data-es-0", "data-es-1", "data-es-2"]
 
-    # loklak: probes, a LoadBalancer Service, Elasticsearch by its in-cluster name.
-    app = run.result(LOKLAK_FACT_TASK)["ansible_facts"]["loklak_app"]
-    assert app["elasticsearch"]["transport"] == "es.%s:9300" % deployment.namespace
-    assert (app["healthy"], app["ready_replicas"]) == (True, 1)
-    assert app["endpoint"] == "http://loklak.%s.svc:80" % deployment.app_namespace  # no load balancer on localkube
-    properties = kubectl_json("get", "configmap", "loklak-config", "-n", deployment.app_namespace)["data"][
-        "customized_config.properties"]
-    assert "elasticsearch_transport.addresses=es.%s:9300\n" % deployment.namespace in properties
-    assert "elasticsearch_transport.cluster.name=es\n" in properties and "elasticsearch_transport.enabled=true" in properties
-    server = kubectl_json("get", "deployment", "loklak", "-n", deployment.app_namespace)["spec"]["template"]["spec"]
-    for probe in ("livenessProbe", "readinessProbe"):
-        assert server["containers"][0][probe]["httpGet"] == {"path": "/api/status.json", "port": "http",
-                                                             "scheme": "HTTP"}
-    assert server["containers"][0]["ports"][0]["containerPort"] == 80
-    assert server["containers"][0]["image"] == "loklak/loklak_server:latest-kubernetes-development"
-    identity = service_identity(deployment.app_namespace, "loklak")
-    assert app["service"]["type"] == "LoadBalancer" and app["service"]["uid"] == identity[0]
-    deployment.state.update(service=identity, claims=volumes, uuid=main_uuid)
+    deployment.state.update(claims=volumes, uuid=main_uuid)
 
 
 def test_second_run_changes_nothing_and_never_prints_a_secret(deployment):
@@ -458,15 +434,13 @@ def test_second_run_changes_nothing_and_never_prints_a_secret(deployment):
 def test_check_mode_with_a_change_reports_it_and_changes_nothing(deployment):
     def snapshot():
         items = kubectl_json("get", "statefulsets,configmaps,services,pods,deployments", "-n", deployment.namespace)
-        items["items"] += kubectl_json("get", "deployments,services,configmaps", "-n", deployment.app_namespace)["items"]
         return {(i["kind"], i["metadata"]["name"]): (i["metadata"]["uid"], i["metadata"]["resourceVersion"])
                 for i in items["items"]}
 
     before, marks = snapshot(), [log_size(n) for n in deployment.main.nodes]
-    run = deployment.run(check=True, elasticsearch_version=None, loklak_image="loklak/loklak_server:kubernetes-v2")
+    run = deployment.run(check=True, elasticsearch_version=None)
     assert run.rc == 0, run
     assert run.result(APPLY_TASK)["changed"] is True
-    assert run.result("Apply the namespace, ConfigMap, Deployment and Service and wait for the servers and the Service")["changed"] is True
     assert snapshot() == before
     assert all(allocation_updates(n, m) == [] for n, m in zip(deployment.main.nodes, marks))
 
@@ -551,7 +525,7 @@ def test_version_upgrade_restarts_one_node_at_a_time(deployment):
                 for p in kubectl_json("get", "pods", "-n", deployment.namespace, "-l", SELECTOR)["items"]}
     watch = PodWatch(deployment.namespace)
     try:
-        run = deployment.run(elasticsearch_version=None, loklak_image="loklak/loklak_server:kubernetes-v2")
+        run = deployment.run(elasticsearch_version=None)
     finally:
         watch.stop()
     assert run.rc == 0, run
@@ -578,11 +552,6 @@ def test_version_upgrade_restarts_one_node_at_a_time(deployment):
     assert {p["spec"]["containers"][0]["image"] for p in new.values()} == {
         "docker.elastic.co/elasticsearch/elasticsearch:8.19.21"}
     assert claims(deployment.namespace) == deployment.state["claims"]
-    # The application's image changed; its Service is the same object with the same address.
-    image = kubectl_json("get", "deployment", "loklak", "-n", deployment.app_namespace)["spec"]["template"]["spec"][
-        "containers"][0]["image"]
-    assert image == "loklak/loklak_server:kubernetes-v2"
-    assert service_identity(deployment.app_namespace, "loklak") == deployment.state["service"]
     assert run.result(FACT_TASK)["ansible_facts"]["elasticsearch_cluster"]["restarted"] == expected_order
 
 
@@ -596,25 +565,15 @@ def test_a_downgrade_is_refused(deployment):
     assert image.endswith(":8.19.21")
 
 
-def test_the_load_balancer_address_is_never_given_up(deployment):
-    run = deployment.run(tags="loklak", loklak_service_type="ClusterIP")
-    assert run.rc != 0
-    assert ("Service %s/loklak is a LoadBalancer; changing it to ClusterIP releases its address"
-            % deployment.app_namespace) in " ".join(run.failure_messages())
-    assert service_identity(deployment.app_namespace, "loklak") == deployment.state["service"]
-    assert kubectl_json("get", "service", "loklak", "-n", deployment.app_namespace)["spec"]["type"] == "LoadBalancer"
-
-
 def test_workloads_deleted_and_deployed_again_find_their_data(deployment):
-    """The seed's persistence check: delete the StatefulSet and the Deployment, deploy again, same volumes, same data."""
+    """The seed's persistence check: delete the StatefulSet, deploy again, same volumes, same data."""
     assert deployment.es("POST", "/loklak_messages/_doc?refresh=true", {"text": "still here after redeploy"})[0] == 201
     kubectl("delete", "statefulset", NAME, "-n", deployment.namespace, "--wait=true")
-    kubectl("delete", "deployment", "loklak", "-n", deployment.app_namespace, "--wait=true")
     kubectl("wait", "--for=delete", "pod", "-l", SELECTOR, "-n", deployment.namespace, "--timeout=60s", check=False)
     assert kubectl_json("get", "pods", "-n", deployment.namespace, "-l", SELECTOR)["items"] == []
     assert claims(deployment.namespace) == deployment.state["claims"]  # volumes outlive the workload
 
-    run = deployment.run(elasticsearch_version=None, loklak_image="loklak/loklak_server:kubernetes-v2")
+    run = deployment.run(elasticsearch_version=None)
     assert run.rc == 0, run
     fact = run.result(FACT_TASK)["ansible_facts"]["elasticsearch_cluster"]
     assert fact["bootstrapped"] is False and fact["healthy"] is True
@@ -626,7 +585,6 @@ def test_workloads_deleted_and_deployed_again_find_their_data(deployment):
     assert sorted((p["metadata"]["name"], [v["persistentVolumeClaim"]["claimName"] for v in p["spec"]["volumes"]
                                            if "persistentVolumeClaim" in v]) for p in pods) == [
         (pod, ["data-" + pod]) for pod in PODS]
-    assert service_identity(deployment.app_namespace, "loklak") == deployment.state["service"]
 
     # The index written before is still there, read through a pod's port-forward with the role's CA.
     from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch_k8s import Tunnels, ssl_context

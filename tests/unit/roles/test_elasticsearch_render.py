@@ -150,22 +150,73 @@ def test_extra_settings_merge_and_a_change_rolls_the_pods(render):
     assert "storageClassName" not in tuned[("StatefulSet", "elasticsearch")]["spec"]["volumeClaimTemplates"][0]["spec"]
 
 
-def test_loklak_points_at_elasticsearch_by_service_name(render):
+def test_loklak_points_at_elasticsearch_by_service_name_and_stays_quiet(render):
     docs = render("loklak", loklak_elasticsearch_service="es", loklak_elasticsearch_namespace="search",
                   loklak_elasticsearch_cluster_name="search", loklak_config={"Xmx": "1G"},
                   loklak_service_annotations={"cloud.example/lb": "external"})
-    properties = docs[("ConfigMap", "loklak-config")]["data"]["customized_config.properties"]
-    assert properties.splitlines()[1:] == [
+    data = docs[("ConfigMap", "loklak-config")]["data"]
+    assert data["customized_config.properties"].splitlines()[1:] == [
+        "backend=", "backend.push.enabled=false",
         "elasticsearch_transport.addresses=es.search:9300", "elasticsearch_transport.cluster.name=search",
-        "elasticsearch_transport.enabled=true", "port.http=80", "Xmx=1G"]
+        "elasticsearch_transport.enabled=true", "port.http=80", "retrieval.forbackend.enabled=false",
+        "retrieval.queries.enabled=false", "Xmx=1G"]
+    assert 'es_host="${PROBE_ES_HOST:-es.search}"' in data["probe.sh"]
     service = docs[("Service", "loklak")]
     assert service["spec"]["type"] == "LoadBalancer" and "clusterIP" not in service["spec"]
     assert service["metadata"]["annotations"] == {"cloud.example/lb": "external"}
     deployment = docs[("Deployment", "loklak")]["spec"]
     assert deployment["strategy"]["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
-    container = deployment["template"]["spec"]["containers"][0]
-    assert container["volumeMounts"][0]["mountPath"] == "/loklak_server/data/settings/customized_config.properties"
-    assert container["readinessProbe"] == container["livenessProbe"] == {
+    pod = deployment["template"]["spec"]
+    container = pod["containers"][0]
+    assert [(m["name"], m["mountPath"]) for m in container["volumeMounts"]] == [
+        ("data", "/loklak_server/data"), ("config", "/loklak_server/data/settings/customized_config.properties"),
+        ("config", "/mnt/stateful-datastores")]
+    assert pod["volumes"][0] == {"name": "data", "persistentVolumeClaim": {"claimName": "loklak-data"}}
+    claim = docs[("PersistentVolumeClaim", "loklak-data")]["spec"]
+    assert claim["accessModes"] == ["ReadWriteOnce"] and claim["storageClassName"] == "stateful-datastores"
+    # ReadWriteOnce: the next pod of a rolling update lands where the volume is.
+    assert pod["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]["topologyKey"] == \
+        "kubernetes.io/hostname"
+    assert container["livenessProbe"] == {
         "httpGet": {"path": "/api/status.json", "port": "http"}, "initialDelaySeconds": 30, "timeoutSeconds": 3,
         "periodSeconds": 10, "failureThreshold": 3}
+    assert container["readinessProbe"]["exec"]["command"] == ["bash", "/mnt/stateful-datastores/probe.sh", "ready"]
+    init = pod["initContainers"][0]
+    assert init["name"] == "wait-for-elasticsearch" and "probe.sh backend" in init["command"][-1]
+    assert "/loklak_server/test/queries" in init["command"][-1]
     assert container["securityContext"]["capabilities"] == {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}
+
+
+def test_loklak_retrieval_and_transport_addresses(render):
+    docs = render("loklak", loklak_retrieval=True, loklak_storage_access_mode="ReadWriteMany",
+                  loklak_elasticsearch_transport_addresses=["es-0.es:9300", "es-1.es:9300"])
+    properties = docs[("ConfigMap", "loklak-config")]["data"]["customized_config.properties"]
+    assert "elasticsearch_transport.addresses=es-0.es:9300,es-1.es:9300" in properties.splitlines()
+    assert "retrieval" not in properties and "backend" not in properties
+    assert "affinity" not in docs[("Deployment", "loklak")]["spec"]["template"]["spec"]
+
+
+def test_elasticsearch_2_gets_zen_discovery_and_no_security(render):
+    docs = render(elasticsearch_version="2.4.6", elasticsearch_security=False)
+    settings = yaml_settings(config(docs))
+    assert settings["discovery.zen.ping.unicast.hosts"] == [
+        "elasticsearch-headless.elasticsearch.svc.cluster.local:9300"]
+    assert settings["discovery.zen.minimum_master_nodes"] == 2
+    assert settings["transport.tcp.port"] == 9300 and "transport.port" not in settings
+    assert settings["index.store.type"] == "niofs"
+    assert not [key for key in settings if key.startswith(("xpack.", "discovery.seed", "node.store"))]
+    spec = pod(docs)
+    container = spec["containers"][0]
+    assert container["image"] == "docker.io/library/elasticsearch:2.4.6"
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["ES_HEAP_SIZE"] == "512m" and "ES_JAVA_OPTS" not in env and "ELASTIC_PASSWORD" not in env
+    assert {"name": "logs", "emptyDir": {}} in spec["volumes"]
+    assert docs[("Service", "elasticsearch")]["spec"]["ports"] == [
+        {"name": "http", "port": 9200, "targetPort": "http", "protocol": "TCP"},
+        {"name": "transport", "port": 9300, "targetPort": "transport", "protocol": "TCP"}]
+
+
+def yaml_settings(data):
+    import yaml
+
+    return yaml.safe_load(data["elasticsearch.yml"])

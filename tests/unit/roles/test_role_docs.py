@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
-ROLES = ["antidote", "hazelcast", "minikube", "storage_class"]
+ROLES = ["antidote", "hazelcast", "loklak", "minikube", "storage_class"]
 
 
 def load(role, path):
