@@ -19,16 +19,22 @@ HAS_KUBERNETES = importlib.util.find_spec("kubernetes") is not None
 KUBERNETES_IMPORT_ERROR = None if HAS_KUBERNETES else ImportError("No module named 'kubernetes'")
 
 RETRIABLE_STATUS = (429, 500, 502, 503, 504)
+# A 500 with one of these in its message is the API server refusing the object itself (for example a
+# quantity such as "2 GB" in a server-side apply): retrying cannot help.
+PERMANENT_SERVER_ERRORS = ("failed to convert new object", "unable to convert unstructured object",
+                           "failed to create typed patch object", "failed to create typed live object")
 
 
 class KubeError(Exception):
     """An API call failed; `status` is the HTTP status (0 when the server was not reached)."""
 
-    def __init__(self, message, status=0, reason="", body=None):
+    def __init__(self, message, status=0, reason="", body=None, host=""):
         super(KubeError, self).__init__(message)
         self.status = status
         self.reason = reason
         self.body = body or {}
+        self.host = host
+        self.retried = 0.0
 
 
 def build_configuration(params, environ=None):
@@ -103,7 +109,8 @@ class Kube(object):
 
     def request(self, method, path, query=None, body=None, content_type="application/json", stream=False,
                 timeout=None, retry=True):
-        deadline = time.monotonic() + (self.retry_deadline if retry else 0)
+        started = time.monotonic()
+        deadline = started + (self.retry_deadline if retry else 0)
         attempt = 0
         while True:
             try:
@@ -112,12 +119,15 @@ class Kube(object):
                 attempt += 1
                 wait = self._retry_wait(error, attempt)
                 if wait is None or time.monotonic() + wait > deadline:
+                    error.retried = time.monotonic() - started
                     raise
                 time.sleep(wait)
 
     @staticmethod
     def _retry_wait(error, attempt):
         if error.status and error.status not in RETRIABLE_STATUS:
+            return None
+        if error.status == 500 and any(text in str(error) for text in PERMANENT_SERVER_ERRORS):
             return None
         retry_after = (error.body or {}).get("_retry_after")
         if retry_after:
@@ -131,7 +141,8 @@ class Kube(object):
         try:
             response = send(method, path, query, body, content_type, stream, timeout)
         except (HTTPError, OSError) as error:
-            raise KubeError("{} {}: cannot reach the API server at {}: {}".format(method, path, self.host, error))
+            raise KubeError("{} {}: cannot reach the API server at {}: {}".format(method, path, self.host, error),
+                            host=self.host)
         if stream:
             return response
         data = response.data

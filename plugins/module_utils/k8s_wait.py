@@ -100,9 +100,13 @@ class Collection(object):
         self.objects = {}
         self.synced = False
         self.error = None
+        self.unreachable = None  # the last transient failure since the last successful list
 
     def apply(self, event_type, payload):
-        if event_type == "SYNC":
+        if event_type == "RETRYING":
+            self.unreachable = payload
+        elif event_type == "SYNC":
+            self.unreachable = None
             for obj in payload:
                 obj.setdefault("kind", self.resource.kind)
                 obj.setdefault("apiVersion", self.resource.api_version)
@@ -122,8 +126,10 @@ def _key(obj):
 
 
 class Waiter(object):
-    def __init__(self, kube, specs, default_namespace=None, timeout=300, fail_fast=True, check_mode=False):
+    def __init__(self, kube, specs, default_namespace=None, timeout=300, fail_fast=True, check_mode=False,
+                 describe_error=str):
         self.kube = kube
+        self.describe_error = describe_error
         self.timeout = timeout
         self.fail_fast = fail_fast
         self.check_mode = check_mode
@@ -210,7 +216,7 @@ class Waiter(object):
         collection = self.collections[target.group_key]
         if collection.error is not None:
             return readiness.Verdict("failed", "Forbidden" if collection.error.status == 403 else "ApiError",
-                                     "{}: {}".format(target.describe(), collection.error))
+                                     "{}: {}".format(target.describe(), self.describe_error(collection.error)))
         objects = list(collection.objects.values())
         if not objects:
             return readiness.Verdict("waiting", "NotFound", "{} does not exist yet".format(target.describe()))
@@ -263,6 +269,9 @@ class Waiter(object):
         raise WaitError("{}: {}".format(head, "\n\n".join(explanations)), summary)
 
     def _explain(self, target):
+        unreachable = self.collections[target.group_key].unreachable
+        if target.verdict is None and unreachable is not None:
+            return "{}: never observed: {}".format(target.describe(), self.describe_error(unreachable))
         verdict = target.verdict or readiness.Verdict("waiting", "NotObserved",
                                                       "{}: not observed yet".format(target.describe()))
         objects = list(self.collections[target.group_key].objects.values())

@@ -31,7 +31,8 @@ def _lines(response):
 def list_and_watch(kube, path, query, on_event, stopped, reconnect_delay=0.2):
     """Call on_event("SYNC", items) after every (re)list and on_event(type, obj) for each change.
 
-    Runs until stopped() is true. Transient failures reconnect with backoff; a 410 relists.
+    Runs until stopped() is true. Transient failures reconnect with backoff, each passed as
+    on_event("RETRYING", error) so that a wait can say why nothing was observed; a 410 relists.
     Errors that will not heal (403, 404 on the collection) are passed as on_event("ERROR", KubeError).
     """
     position = {"resourceVersion": None}
@@ -39,7 +40,7 @@ def list_and_watch(kube, path, query, on_event, stopped, reconnect_delay=0.2):
     while not stopped():
         try:
             if position["resourceVersion"] is None:
-                listing = kube.request("GET", path, query)
+                listing = kube.request("GET", path, query, retry=False)
                 position["resourceVersion"] = listing.get("metadata", {}).get("resourceVersion")
                 on_event("SYNC", listing.get("items", []))
             _watch(kube, path, query, position, on_event, stopped)
@@ -52,11 +53,13 @@ def list_and_watch(kube, path, query, on_event, stopped, reconnect_delay=0.2):
                 position["resourceVersion"] = None
                 continue
             failures += 1
+            on_event("RETRYING", error)
             time.sleep(min(5.0, reconnect_delay * (2 ** min(failures, 5))))
         except WatchStopped:
             return
-        except TRANSIENT:
+        except TRANSIENT as error:
             failures += 1
+            on_event("RETRYING", error)
             time.sleep(min(5.0, reconnect_delay * (2 ** min(failures, 5))))
 
 

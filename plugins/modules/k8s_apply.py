@@ -98,7 +98,7 @@ wait:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s_auth import auth_arg_spec
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import kube_from_module
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import error_message, kube_from_module
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s_wait import WAIT_OBJECT_SPEC
 
 
@@ -132,22 +132,24 @@ def main():
         problems.append("wait_timeout must be 0 or more seconds, got {}".format(params["wait_timeout"]))
     if problems:
         module.fail_json(msg="; ".join(problems))
-    kube = kube_from_module(module)
+    # Transient API failures are retried within wait_timeout, not a fixed minute.
+    kube = kube_from_module(module, retry_deadline=max(1, params["wait_timeout"]))
     applier = Applier(kube, params["field_manager"], force=params["force_conflicts"], dry_run=module.check_mode)
     try:
         applier.apply_all(params["definition"], params["namespace"])
     except (UnknownKind, KubeError, ValueError) as error:
-        module.fail_json(msg=str(error), **_result(applier.applied))
+        module.fail_json(msg=error_message(module, error), **_result(applier.applied))
     result = _result(applier.applied)
     if params["wait_for"]:
         try:
             waiter = Waiter(kube, params["wait_for"], default_namespace=params["namespace"],
-                            timeout=params["wait_timeout"], check_mode=module.check_mode)
+                            timeout=params["wait_timeout"], check_mode=module.check_mode,
+                            describe_error=lambda error: error_message(module, error))
             result["wait"] = waiter.run()
         except WaitError as error:
             module.fail_json(msg=str(error), wait=error.results, **result)
         except (UnknownKind, KubeError, ValueError) as error:
-            module.fail_json(msg=str(error), **result)
+            module.fail_json(msg=error_message(module, error), **result)
     module.exit_json(**result)
 
 

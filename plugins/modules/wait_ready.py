@@ -106,7 +106,7 @@ objects:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s_auth import auth_arg_spec
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import kube_from_module
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import error_message, kube_from_module
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s_wait import WAIT_OBJECT_SPEC
 
 
@@ -129,16 +129,17 @@ def main():
     from ansible_collections.stateful.datastores.plugins.module_utils.k8s_resources import UnknownKind
     from ansible_collections.stateful.datastores.plugins.module_utils.k8s_wait import WaitError, Waiter
 
-    kube = kube_from_module(module)
+    kube = kube_from_module(module, retry_deadline=max(1, module.params["timeout"]))
     try:
         waiter = Waiter(kube, module.params["objects"], default_namespace=module.params["namespace"],
                         timeout=module.params["timeout"], fail_fast=module.params["fail_fast"],
-                        check_mode=module.check_mode)
+                        check_mode=module.check_mode,
+                            describe_error=lambda error: error_message(module, error))
         result = waiter.run()
     except WaitError as error:
         module.fail_json(msg=str(error), changed=False, **error.results)
     except (UnknownKind, KubeError, ValueError) as error:
-        module.fail_json(msg=str(error), changed=False)
+        module.fail_json(msg=error_message(module, error), changed=False)
     module.exit_json(changed=False, **result)
 
 

@@ -57,3 +57,10 @@ def test_gives_up_at_the_deadline(monkeypatch):
     with pytest.raises(KubeError):
         kube.request("GET", "/api")
     assert sleeps == [20.0], "a second 20 s wait would pass the 30 s deadline"
+
+
+def test_the_time_spent_retrying_is_recorded_on_the_error(monkeypatch):
+    kube, calls, sleeps = scripted(monkeypatch, [KubeError("down", 0)] * 50, deadline=3.0)
+    with pytest.raises(KubeError) as raised:
+        kube.request("GET", "/api")
+    assert 0 < raised.value.retried <= 3.0 and len(calls) > 1

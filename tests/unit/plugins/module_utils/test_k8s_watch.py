@@ -30,6 +30,7 @@ class FakeKube(object):
 
     def request(self, method, path, query=None, stream=False, **kwargs):
         self.calls.append(dict(query or {}))
+        self.kwargs = getattr(self, "kwargs", []) + [kwargs]
         if not self.script:
             raise RuntimeError("the watch asked for more than the script holds: {}".format(self.calls))
         answer = self.script.pop(0)
@@ -45,9 +46,10 @@ def pod(name, version):
 def run(script, stop_after):
     kube = FakeKube(script)
     seen = []
+    kube.retrying = []
 
     def on_event(kind, payload):
-        seen.append((kind, payload))
+        (kube.retrying if kind == "RETRYING" else seen).append((kind, payload))
 
     list_and_watch(kube, "/api/v1/pods", {}, on_event, lambda: len(seen) >= stop_after, reconnect_delay=0.001)
     return kube, seen
@@ -86,6 +88,15 @@ def test_transient_api_errors_are_retried_and_bookmarks_are_silent():
     ]
     kube, seen = run(script, stop_after=2)
     assert [event[0] for event in seen] == ["SYNC", "ADDED"]
+    assert [error.status for _kind, error in kube.retrying] == [429], "each retry is reported, for the waiter"
+
+
+def test_list_is_not_retried_inside_the_client_so_the_waiter_hears_at_once():
+    script = [KubeError("connection refused", status=0), {"metadata": {"resourceVersion": "5"}, "items": []},
+              FakeStream([{"type": "ADDED", "object": pod("d", 10)}])]
+    kube, seen = run(script, stop_after=2)
+    assert kube.retrying[0][1].status == 0 and seen[0][0] == "SYNC"
+    assert kube.kwargs[0].get("retry") is False
 
 
 def test_forbidden_is_reported_not_retried():

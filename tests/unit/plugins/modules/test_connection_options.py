@@ -80,7 +80,8 @@ def test_module_builds_its_client_from_the_connection_options(name):
     """kube_from_module (also behind exit_with_check) passes exactly the AUTH_ARG_SPEC options to k8s_client,
     which reads K8S_AUTH_*."""
     source = (REPO / "plugins" / "modules" / (name + ".py")).read_text()
-    assert "kube_from_module(module)" in source or "exit_with_check(module, " in source
+    assert ("kube_from_module(module" in source or "exit_with_check(module, " in source
+            or "Kube(connection_params(module)" in source)
 
 
 def test_doc_fragment_documents_every_option_with_its_type_and_aliases():
