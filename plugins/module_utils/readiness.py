@@ -532,7 +532,33 @@ def _statefulset(obj: dict, inputs: _Inputs) -> Verdict:
         parts.append(rollout[1])
     if reason is None:
         return _verdict(READY, "Ready", obj, ", ".join(parts))
+    stuck = _stuck_old_revision_pods(obj, inputs.pods)
+    if stuck:
+        parts.append(_stuck_hint(obj, stuck))
     return _owned_pods_verdict(obj, inputs, reason, ", ".join(parts))
+
+
+def _stuck_old_revision_pods(obj: dict, pods: List[dict]) -> List[str]:
+    """Pods of an older revision that are not Ready, which an OrderedReady rollout never replaces.
+
+    Kubernetes waits for a pod to be Ready before it updates it (kubernetes/kubernetes#67250): once a bad
+    template has been fixed, the crashing pod of the bad revision stays until someone deletes it."""
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    update = status.get("updateRevision")
+    if (spec.get("podManagementPolicy") or "OrderedReady") != "OrderedReady" or not update \
+            or _dig(spec, "updateStrategy", "type", default="RollingUpdate") != "RollingUpdate":
+        return []
+    return [_pod_name(p) for p in pods if not _pod_ready(p)
+            and _dig(p, "metadata", "labels", "controller-revision-hash") not in (None, update)]
+
+
+def _stuck_hint(obj: dict, stuck: List[str]) -> str:
+    namespace = _dig(obj, "metadata", "namespace", default="default")
+    names = " ".join(stuck)
+    return (f"{_plural(len(stuck), 'pod')} of an older revision not Ready ({names}): with podManagementPolicy "
+            f"OrderedReady Kubernetes does not replace them even after the template is fixed; delete them so "
+            f"that they are recreated from revision {_dig(obj, 'status', 'updateRevision')}: "
+            f"kubectl delete pod -n {namespace} {names}")
 
 
 def _daemonset(obj: dict, inputs: _Inputs) -> Verdict:
