@@ -1,21 +1,25 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""(e) createDC + connectDCs for 1, 2, 4, 8 and 16 DCs against the Antidote stand-in, with a fixed latency.
+"""(e) createDC + connectDCs on real AntidoteDB 0.2.2 nodes: 1, 2, 4 and 8 DCs of one node, and one DC of three.
 
-Every protocol-buffer reply of the stand-in (tests/standins/antidote_standin.py) is delayed by
-LATENCY_SECONDS, so a module that talked to the DCs one after the other would take
-(requests x latency); in parallel it takes about (requests per DC x latency) whatever the count.
-The modules reach the stand-in at direct endpoints on 127.0.0.1 (no port-forward), so what is
-measured is their parallelism plus Ansible's fixed cost of running a module task. The connection
-record of antidote_connect is a ConfigMap in a namespace of the local API server.
+Each shape gets fresh real nodes (tests/servers/antidote, loopback, named as the role names pods),
+started before its playbook and stopped after it, so the real tier never holds more than eight
+nodes (about 90 MB each). The modules reach the nodes at direct endpoints on 127.0.0.1 (no
+port-forward): what is measured is the modules' parallelism against the real server's own times
+(createDC of a multi-node DC waits for the ring to rebalance; connectToDCs returns once the remote
+DCs' clocks advance, seconds per call) plus Ansible's fixed cost of running a module task. The
+connection record of antidote_connect is a ConfigMap in a namespace of the local API server.
 
-One ansible-playbook per run does every size (a fresh stand-in per size, so createDC and
-connectDCs really run), after an untimed warm-up pair of tasks that pays the one-off costs
-(building the module payloads). Two times per size:
+One ansible-playbook per shape; the first one starts with an untimed warm-up task (module payload
+building). Per shape:
 
-- task: the durations of the two tasks (bench_timer callback), what a user waits for; they include
-  Ansible's fixed cost of starting a module, about a second, which hides how the work scales;
-- server span: within each task, from the first protocol-buffer request the stand-in received to
-  the last reply it sent (its timeline), summed over both tasks: the admin work alone.
+- createDC, connectDCs: the two tasks' durations (bench_timer callback), what a user waits for;
+  connectDCs includes waiting for every DC's antidote_dc_count (refreshed every 10 s by Antidote)
+  and the replication check (a marker written in each DC, read in every other);
+- connect phases: antidote_connect's own account (result `seconds`): inspect, connect (the
+  connectToDCs calls), dc_count (waiting for the gauges), replication (the marker check);
+- replication: the slowest time, in that check, between a marker's write and its read elsewhere.
+
+Parallel DCs should cost about one DC's time: the report divides the 8-DC connectDCs by the 2-DC one.
 """
 import json
 import pathlib
@@ -27,85 +31,91 @@ import uuid
 from benchmarks.measure import task_window, timer_env
 from tests.helpers.ansible import REPO, ansible_env
 from tests.helpers.cluster import kubectl
-from tests.standins.antidote_standin import AntidoteStandin
+from tests.servers.antidote import AntidoteNodes
 
-SIZES = (1, 2, 4, 8, 16)
-NODES_PER_DC = 2
-LATENCY_SECONDS = 0.05
+# (label, DCs, nodes per DC)
+SHAPES = (("1x1", 1, 1), ("2x1", 2, 1), ("4x1", 4, 1), ("8x1", 8, 1), ("1x3", 1, 3))
+SIZES = tuple(dcs for _label, dcs, nodes in SHAPES if nodes == 1)
+TIMEOUT = 300
 
 
-def _tasks(label, standin, namespace):
-    dcs = standin.describe()["dcs"]
+def _dcs(nodes):
+    return nodes.describe()["dcs"]
+
+
+def _tasks(label, nodes, namespace, result_file):
+    dcs = _dcs(nodes)
     create = {"name": "createDC " + label, "stateful.datastores.antidote_dc": {
-        "timeout": 120,
+        "timeout": TIMEOUT,
         "dcs": [{"name": dc["name"], "endpoint": "127.0.0.1:{}".format(dc["nodes"][0]["pb_port"]),
-                 "nodes": [node["name"] for node in dc["nodes"]]} for dc in dcs]}}
+                 "nodes": [node["name"] for node in dc["nodes"]]} for dc in dcs]}, "register": "created"}
     connect = {"name": "connectDCs " + label, "stateful.datastores.antidote_connect": {
-        "timeout": 120, "namespace": namespace, "record_configmap": "bench-links-" + label,
+        "timeout": TIMEOUT, "namespace": namespace, "record_configmap": "bench-links-" + label.lower(),
         "dcs": [{"name": dc["name"], "endpoint": "127.0.0.1:{}".format(dc["nodes"][0]["pb_port"]),
-                 "metrics_endpoint": "127.0.0.1:{}".format(dc["nodes"][0]["metrics_port"])} for dc in dcs]}}
-    return [create, connect]
+                 "metrics_endpoint": "127.0.0.1:{}".format(dc["nodes"][0]["metrics_port"])} for dc in dcs]},
+        "register": "connected", "when": len(dcs) > 1}
+    keep = {"name": "keep the results " + label, "ansible.builtin.copy": {
+        "dest": str(result_file), "mode": "0600",
+        "content": "{{ {'created': created, 'connected': connected} | to_json }}"}}
+    return [create, connect, keep]
 
 
-def _span(timeline, window):
-    """Seconds from the first request received to the last reply sent within the task's window."""
-    start, end = window
-    inside = [(received, replied) for received, replied, _code in timeline if start <= received <= end]
-    if not inside:
-        raise RuntimeError("the stand-in received no request during the task {}-{}".format(start, end))
-    return max(replied for _received, replied in inside) - min(received for received, _replied in inside)
+def _warmup(nodes):
+    dc = _dcs(nodes)[0]
+    return {"name": "warm-up", "stateful.datastores.antidote_dc": {
+        "timeout": TIMEOUT, "dcs": [{"name": dc["name"], "endpoint": "127.0.0.1:{}".format(dc["nodes"][0]["pb_port"]),
+                                     "nodes": [dc["nodes"][0]["name"]]}]}}
 
 
-def run_once(namespace):
-    """{size: {task and span seconds, "requests", "max_in_flight", "sequential_floor_s"}} from one playbook."""
-    warmup = AntidoteStandin(dcs=1, nodes=NODES_PER_DC, latency_seconds=LATENCY_SECONDS)
-    standins = dict((size, AntidoteStandin(dcs=size, nodes=NODES_PER_DC, latency_seconds=LATENCY_SECONDS))
-                    for size in SIZES)
-    try:
-        tasks = []
-        for label, standin in [("warmup", warmup)] + [(str(size), standins[size]) for size in SIZES]:
-            standin.start()
-            tasks.extend(_tasks(label, standin, namespace))
-        play = [{"name": "createDC and connectDCs at every size", "hosts": "localhost", "gather_facts": False,
-                 "tasks": tasks}]
-        with tempfile.TemporaryDirectory(prefix="bench-antidote-") as scratch:
-            playbook, timer_file = pathlib.Path(scratch) / "scaling.yml", pathlib.Path(scratch) / "timer.json"
-            playbook.write_text(json.dumps(play))
-            command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c",
-                       "local", "-e", "ansible_python_interpreter=" + sys.executable, str(playbook)]
-            completed = subprocess.run(command, capture_output=True, text=True, cwd=str(REPO), timeout=900,
-                                       env=ansible_env(timer_env(timer_file)), check=False)
-            if completed.returncode != 0:
-                raise RuntimeError("the Antidote scaling playbook failed:\n{}\n{}".format(
-                    completed.stdout[-4000:], completed.stderr[-2000:]))
-            timings = json.loads(timer_file.read_text())
-        results = {}
-        for size in SIZES:
-            windows = [task_window(timings, "{} {}".format(task, size)) for task in ("createDC", "connectDCs")]
-            create, connect = [end - start for start, end in windows]
-            spans = [_span(standins[size].timeline, window) for window in windows]
-            stats = standins[size].stats
-            results[size] = {"create_dc_s": round(create, 3), "connect_dcs_s": round(connect, 3),
-                             "total_s": round(create + connect, 3), "create_dc_span_s": round(spans[0], 3),
-                             "connect_dcs_span_s": round(spans[1], 3), "span_s": round(sum(spans), 3),
-                             "requests": stats["requests"], "max_in_flight": stats["max_in_flight"],
-                             "sequential_floor_s": round(stats["requests"] * LATENCY_SECONDS, 3)}
-        return results
-    finally:
-        warmup.stop()
-        for standin in standins.values():
-            standin.stop()
+def _task_seconds(timings, name):
+    start, end = task_window(timings, name)
+    return end - start
+
+
+def measure_shape(label, dcs, nodes_per_dc, namespace, warmup=False):
+    """One playbook against fresh nodes: {create_dc_s, connect_dcs_s, total_s, replication_s, memory_mb}."""
+    with AntidoteNodes(dcs=dcs, nodes=nodes_per_dc) as nodes, \
+            tempfile.TemporaryDirectory(prefix="bench-antidote-") as scratch:
+        scratch = pathlib.Path(scratch)
+        playbook, timer_file, result_file = scratch / "scaling.yml", scratch / "timer.json", scratch / "result.json"
+        tasks = ([_warmup(nodes)] if warmup else []) + _tasks(label, nodes, namespace, result_file)
+        playbook.write_text(json.dumps([{"name": "createDC and connectDCs, " + label, "hosts": "localhost",
+                                         "gather_facts": False, "tasks": tasks}]))
+        command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c",
+                   "local", "-e", "ansible_python_interpreter=" + sys.executable, str(playbook)]
+        completed = subprocess.run(command, capture_output=True, text=True, cwd=str(REPO), timeout=3 * TIMEOUT,
+                                   env=ansible_env(timer_env(timer_file)), check=False)
+        if completed.returncode != 0:
+            raise RuntimeError("the Antidote scaling playbook ({}) failed:\n{}\n{}".format(
+                label, completed.stdout[-4000:], completed.stderr[-2000:]))
+        timings = json.loads(timer_file.read_text())
+        outcome = json.loads(result_file.read_text())
+        memory_mb = nodes.rss_bytes() / 1e6
+    seconds = [_task_seconds(timings, "createDC " + label),
+               _task_seconds(timings, "connectDCs " + label) if dcs > 1 else 0.0]
+    replication = (outcome["connected"].get("replication") or {}).get("max_seconds")
+    phases = outcome["connected"].get("seconds") or {}
+    created = outcome["created"]["dcs"]
+    return {"create_dc_s": round(seconds[0], 3), "connect_dcs_s": round(seconds[1], 3),
+            "total_s": round(sum(seconds), 3), "replication_s": replication, "memory_mb": round(memory_mb),
+            "connect_phases_s": phases,
+            "members": [dc["members"] for dc in created], "create_dc_sent": sum(1 for dc in created if dc["attempts"])}
 
 
 def run(runs):
-    """{size: [per-run result]}, in a namespace of its own (for the connection records), deleted afterwards."""
+    """{label: [per-run result]}, in a namespace of its own (for the connection records), deleted afterwards."""
     namespace = "bench-antidote-" + uuid.uuid4().hex[:5]
     kubectl("create", "namespace", namespace)
-    samples = dict((size, []) for size in SIZES)
+    samples = dict((label, []) for label, _dcs, _nodes in SHAPES)
     try:
-        for _index in range(runs):
-            for size, result in run_once(namespace).items():
-                samples[size].append(result)
+        for index in range(runs):
+            for position, (label, dcs, nodes_per_dc) in enumerate(SHAPES):
+                samples[label].append(measure_shape(label, dcs, nodes_per_dc, namespace,
+                                                    warmup=index == 0 and position == 0))
     finally:
         kubectl("delete", "namespace", namespace, "--wait=false", check=False)
     return samples
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(int(sys.argv[1]) if len(sys.argv) > 1 else 1), indent=1))

@@ -550,6 +550,7 @@ def ensure_connected(dcs, record=None, policy=None, check_mode=False, verify=Tru
     nothing is sent or written.
     """
     policy, deadline, open_client = _defaults(policy, None, open_client)
+    seconds, began = {}, time.monotonic()
     fetched = fetch_parsed_descriptors(dcs, policy, open_client, deadline)
     check_topology(dict((name, parsed) for name, (_raw, parsed) in fetched.items()))
     new_record = descriptor_record(fetched)
@@ -561,15 +562,25 @@ def ensure_connected(dcs, record=None, policy=None, check_mode=False, verify=Tru
     result["lagging"] = sorted(name for name, count in counts.items() if count < len(dcs))
     result["changed"] = record is None or bool(result["added"] or result["stale"] or result["lagging"])
     kept = record if record is not None and not result["changed"] and not result["removed"] else new_record
-    result.update(record=kept, record_changed=kept != record, dc_count=counts, replication=None,
+    result.update(record=kept, record_changed=kept != record, dc_count=counts, replication=None, seconds=seconds,
                   dcs=dict((name, dict((k, v) for k, v in entry.items() if k != "sha256"))
                            for name, entry in new_record["dcs"].items()))
+    began = _lap(seconds, "inspect", began)
     if check_mode:
         return result
     if result["changed"]:
         connect_dcs(dcs, [fetched[dc.name][0] for dc in dcs], policy, open_client, deadline)
+        began = _lap(seconds, "connect", began)
         if verify:
             result["dc_count"] = wait_for_dc_count(dcs, len(dcs), policy, deadline)
+            began = _lap(seconds, "dc_count", began)
     if verify_replication_too and len(dcs) > 1:
         result["replication"] = verify_replication(dcs, policy, deadline, open_client)
+        _lap(seconds, "replication", began)
     return result
+
+
+def _lap(seconds, phase, began):
+    now = time.monotonic()
+    seconds[phase] = round(now - began, 3)
+    return now

@@ -426,6 +426,7 @@ def connect(kube, params, check_mode=False, open_client=None):
         "connected": bool(outcome["changed"]),
         "reasons": dict((key, outcome[key]) for key in ("added", "removed", "stale", "lagging", "unmeasured")),
         "replication": outcome["replication"],
+        "seconds": outcome["seconds"],
         "forced": bool(params.get("force")),
         "record_configmap": "{0}/{1}".format(record_namespace, record_name),
         "record_written": bool(record_changed and not check_mode),

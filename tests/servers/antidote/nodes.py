@@ -11,8 +11,9 @@ generated-config directories. Nodes carry the Erlang names the role derives from
 - no epmd: their short names are all "antidote", so the module antidote_loopback_epmd.erl finds
   each node's distribution port in a table file instead, and the distribution listens on 127.0.0.2.
 
-Antidote's own listeners (protocol buffer, metrics, pub/sub, log reader, handoff) bind 0.0.0.0;
-every client of them here dials 127.0.0.1 or 127.0.0.2.
+The log reader (router_bind_ip) and handoff (handoff_ip) listeners bind 127.0.0.2. The protocol
+buffer, metrics and pub/sub listeners have no such setting in 0.2.2 and bind 0.0.0.0; every client
+of them here dials 127.0.0.1 or 127.0.0.2.
 """
 
 import ctypes
@@ -120,6 +121,8 @@ class AntidoteNode:
                    "-antidote", "logreader_port", str(self.ports["logreader"]),
                    "-antidote_stats", "metrics_port", str(self.ports["metrics"]),
                    "-riak_core", "handoff_port", str(self.ports["handoff"]),
+                   "-riak_core", "handoff_ip", '"%s"' % LOOPBACK,
+                   "-antidote", "router_bind_ip", '"%s"' % LOOPBACK,
                    "-riak_core", "ring_creation_size", str(self.cluster.ring_size)]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(command, cwd=self.root, env=env, stdin=subprocess.DEVNULL,
