@@ -239,6 +239,9 @@ class Cluster:
     # directory that already holds ca.pem, node.pem and node.key is used as it is).
     admin_user: str = ADMIN_USER
     nodes_dn: List[str] = field(default_factory=lambda: [NODE_DN])
+    # Settings written last, over the harness's own (for example a role's rendered plugins.security.*);
+    # the certificates are also in config/certs under the role's names (tls.crt, tls.key, ca.crt).
+    extra_settings: Dict[str, object] = field(default_factory=dict)
 
     @property
     def username(self) -> str:
@@ -303,8 +306,9 @@ class Cluster:
             shutil.copytree(home / "plugins" / "opensearch-security" / "config",
                             conf / "opensearch-security", dirs_exist_ok=True)
             (conf / "certs").mkdir(exist_ok=True)
-            for name in ("ca.pem", "node.pem", "node.key"):
+            for name, alias in (("ca.pem", "ca.crt"), ("node.pem", "tls.crt"), ("node.key", "tls.key")):
                 shutil.copy(self.pki.directory / name, conf / "certs" / name)
+                shutil.copy(self.pki.directory / name, conf / "certs" / alias)
             (conf / "opensearch-security" / "internal_users.yml").write_text(
                 '_meta: {type: "internalusers", config_version: 2}\n'
                 '%s: {hash: "%s", reserved: true, backend_roles: ["admin"]}\n' % (self.admin_user, password_hash))
@@ -320,6 +324,7 @@ class Cluster:
                 "plugins.security.allow_default_init_securityindex": True,
                 "plugins.security.audit.type": "noop",
             })
+        settings.update(self.extra_settings)
         # JSON is YAML: no YAML library needed.
         (conf / "opensearch.yml").write_text("\n".join("%s: %s" % (k, json.dumps(v)) for k, v in settings.items()) + "\n")
         (conf / "log4j2.properties").write_text(LOG4J2)

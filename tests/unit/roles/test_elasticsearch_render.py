@@ -220,3 +220,44 @@ def yaml_settings(data):
     import yaml
 
     return yaml.safe_load(data["elasticsearch.yml"])
+
+
+def test_opensearch_distribution_uses_its_own_contract(render):
+    docs = render(elasticsearch_distribution="opensearch", elasticsearch_version="2.19.1", _elasticsearch_bootstrap=True)
+    data = docs[("ConfigMap", "elasticsearch-config")]["data"]
+    assert "elasticsearch.yml" not in data
+    settings = yaml_settings({"elasticsearch.yml": data["opensearch.yml"]})
+    assert settings["plugins.security.disabled"] is False
+    assert settings["plugins.security.ssl.http.enabled"] is True
+    assert settings["plugins.security.ssl.transport.pemtrustedcas_filepath"] == "certs/ca.crt"
+    # The subject of the certificate elasticsearch_secrets generates.
+    assert settings["plugins.security.nodes_dn"] == ["CN=elasticsearch,OU=elasticsearch,O=stateful-datastores"]
+    assert settings["discovery.seed_hosts"] == ["elasticsearch-headless.elasticsearch.svc.cluster.local:9300"]
+    assert not [key for key in settings if key.startswith("xpack.")]
+    assert 'user = "admin:%s"' in data["readiness.sh"] and "${OPENSEARCH_ADMIN_PASSWORD}" in data["readiness.sh"]
+    assert docs[("ConfigMap", "elasticsearch-bootstrap")]["data"] == {
+        "cluster.initial_cluster_manager_nodes": "elasticsearch-0,elasticsearch-1,elasticsearch-2"}
+    spec = pod(docs)
+    container = spec["containers"][0]
+    assert container["image"] == "docker.io/opensearchproject/opensearch:2.19.1"
+    env = {e["name"]: e for e in container["env"]}
+    assert env["OPENSEARCH_JAVA_OPTS"]["value"] == "-Xms512m -Xmx512m"
+    assert env["DISABLE_INSTALL_DEMO_CONFIG"]["value"] == "true"
+    assert env["OPENSEARCH_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "elasticsearch-credentials", "key": "password"}
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    assert mounts["/usr/share/opensearch/config/opensearch.yml"]["subPath"] == "opensearch.yml"
+    assert mounts["/usr/share/opensearch/config/certs"]["name"] == "certs"
+    assert mounts["/usr/share/opensearch/config/opensearch-security"]["name"] == "security-config"
+    init = spec["initContainers"][0]
+    assert init["name"] == "security-config" and "tools/hash.sh -env OPENSEARCH_ADMIN_PASSWORD" in init["command"][-1]
+    assert init["securityContext"]["runAsNonRoot"] is True
+
+
+def test_opensearch_without_security_and_a_bad_version(render, playbook_runner):
+    docs = render(elasticsearch_distribution="opensearch", elasticsearch_version="2.19.1", elasticsearch_security=False)
+    settings = yaml_settings({"elasticsearch.yml": config(docs)["opensearch.yml"]})
+    assert settings["plugins.security.disabled"] is True and len([k for k in settings if "security" in k]) == 1
+    env = {e["name"]: e.get("value") for e in pod(docs)["containers"][0]["env"]}
+    assert env["DISABLE_SECURITY_PLUGIN"] == "true" and "OPENSEARCH_ADMIN_PASSWORD" not in env
+    assert "initContainers" not in pod(docs)
