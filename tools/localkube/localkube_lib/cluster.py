@@ -246,8 +246,9 @@ def up(fresh=False, nodes=None):
         shutil.rmtree(s.home)
         log("starting from a clean state (--fresh)")
     real = nodes == "real" if nodes else s.real
-    if real and realnodes.problems(s):
-        raise SystemExit("localkube: real nodes cannot run here: " + "; ".join(realnodes.problems(s)))
+    blockers = realnodes.problems(s) if real else []
+    if blockers:
+        raise SystemExit("localkube: real nodes cannot run here: " + "; ".join(blockers))
     needed = COMPONENTS + ("kubectl",) + (("kubelet", "kube-proxy") if real else ())
     missing = [c for c in needed if not (s.bin / c).exists()]
     if missing:
