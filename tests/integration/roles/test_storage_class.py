@@ -195,7 +195,7 @@ def test_bad_input_creates_nothing(playbooks, cleanup):
     result = role(playbooks, storage_class_name=name, storage_class_mode="local", storage_class_local_volumes=volumes)
 
     assert result.failed
-    assert "storage_class_local_volumes[].size" in result.messages and '"1 GB"' in result.messages
+    assert "storage_class_local_volumes[1].size" in result.messages and "'1 GB'" in result.messages
     assert not exists("storageclass", name)
     assert labelled("pv", name) == []
 

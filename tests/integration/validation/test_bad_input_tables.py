@@ -1,0 +1,125 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Each role fed a table of bad values: every one refused before any write, each message naming its variable.
+
+One ansible-playbook run per role tries every case (one play each, the failure rescued and recorded); a
+snapshot of every object in the cluster before and after proves that nothing was written.
+"""
+import json
+
+import pytest
+
+from tests.helpers.ansible import run_playbook_json
+from tests.helpers.cluster import kubeconfig_path
+from tests.helpers.snapshot import cluster_snapshot, differences
+
+pytestmark = pytest.mark.localkube
+
+LOCAL = {"storage_class_mode": "local"}
+VOLUME = {"node": "localkube-node-0", "path": "/mnt/disks/a", "size": "1Gi"}
+
+
+def volumes(**changes):
+    return {"storage_class_local_volumes": [dict(VOLUME, **changes)]}
+
+
+TABLES = {
+    "hazelcast": {
+        "base": {"hazelcast_name": "hz", "hazelcast_namespace": "t-bad-input-hz"},
+        "cases": [
+            ("hazelcast_name", {"hazelcast_name": "Hazel_Cast"}),
+            ("hazelcast_name", {"hazelcast_name": "h" * 53}),
+            ("hazelcast_namespace", {"hazelcast_namespace": "Not A Namespace"}),
+            ("hazelcast_replicas", {"hazelcast_replicas": 0}),
+            ("hazelcast_replicas", {"hazelcast_replicas": "four"}),
+            ("hazelcast_discovery", {"hazelcast_discovery": "multicast"}),
+            ("hazelcast_workload_kind", {"hazelcast_workload_kind": "DaemonSet"}),
+            ("hazelcast_service_type", {"hazelcast_service_type": "ExternalName"}),
+            ("hazelcast_resources", {"hazelcast_resources": {"requests": {"memory": "lots"}}}),
+            ("hazelcast_resources", {"hazelcast_resources": {"limits": {"memory": "2 GB"}}}),
+            ("hazelcast_resources", {"hazelcast_resources": {"request": {"cpu": "1"}}}),
+            ("hazelcast_resources", {"hazelcast_resources": {"requests": {"memory": "2Gi"},
+                                                             "limits": {"memory": "1Gi"}}}),
+            ("hazelcast_timeout", {"hazelcast_timeout": 0}),
+            ("hazelcast_graceful_shutdown_seconds", {"hazelcast_graceful_shutdown_seconds": -5}),
+            ("hazelcast_pdb_max_unavailable", {"hazelcast_pdb_max_unavailable": 0}),
+            ("hazelcast_run_as_user", {"hazelcast_run_as_user": 0}),
+            ("hazelcast_image", {"hazelcast_image": "hazelcast/hazelcast 5.7.0"}),
+            ("hazelcast_image", {"hazelcast_image": "Docker.io/Hazelcast/Hazelcast:5.7.0"}),
+            ("hazelcast_cluster_domain", {"hazelcast_cluster_domain": "cluster local"}),
+            ("hazelcast_java_opts", {"hazelcast_java_opts": "-Xmx99g"}),
+            ("hazelcast_java_opts", {"hazelcast_java_opts": "-Xms256m -Xmx512m"}),
+            ("hazelcast_image_pull_policy", {"hazelcast_image_pull_policy": "Sometimes"}),
+        ],
+    },
+    "storage_class": {
+        "base": {"storage_class_name": "sd-bad-input"},
+        "cases": [
+            ("storage_class_name", {"storage_class_name": "Bad_Name"}),
+            ("storage_class_name", {"storage_class_name": "x" * 64}),
+            ("storage_class_mode", {"storage_class_mode": "nfs"}),
+            ("storage_class_reclaim_policy", {"storage_class_reclaim_policy": "Recycle"}),
+            ("storage_class_reclaim_policy", dict(LOCAL, storage_class_reclaim_policy="Delete", **volumes())),
+            ("storage_class_volume_binding_mode", dict(LOCAL, storage_class_volume_binding_mode="Immediate",
+                                                       **volumes())),
+            ("storage_class_volume_binding_mode", {"storage_class_volume_binding_mode": "Later"}),
+            ("storage_class_local_volumes", dict(LOCAL, storage_class_local_volumes=[])),
+            ("storage_class_local_volumes[0].size", dict(LOCAL, **volumes(size="1 GB"))),
+            ("storage_class_local_volumes[0].size", dict(LOCAL, **volumes(size="0"))),
+            ("storage_class_local_volumes[0].path", dict(LOCAL, **volumes(path="mnt/disks/a"))),
+            ("storage_class_local_volumes[].node", dict(LOCAL, **volumes(node=""))),
+            ("storage_class_local_volumes[0].node", dict(LOCAL, **volumes(node="no-such-node"))),
+            ("storage_class_local_volumes", dict(LOCAL, storage_class_local_volumes=[VOLUME, VOLUME])),
+            ("storage_class_custom_provisioner", {"storage_class_mode": "custom"}),
+            ("storage_class_custom_parameters", {"storage_class_mode": "custom",
+                                                 "storage_class_custom_provisioner": "ebs.csi.aws.com",
+                                                 "storage_class_custom_parameters": {"encrypted": True}}),
+            ("storage_class_gke_type", {"storage_class_mode": "gke", "storage_class_gke_type": "pd-fast"}),
+            ("storage_class_gke_fstype", {"storage_class_mode": "gke", "storage_class_gke_fstype": "zfs"}),
+            ("storage_class_default", {"storage_class_default": "perhaps"}),
+        ],
+    },
+}
+
+
+def table_playbook(role, table):
+    plays = []
+    for index, (_variable, variables) in enumerate(table["cases"]):
+        values = dict(table["base"], **{role + "_kubeconfig": kubeconfig_path()})
+        values.update(variables)
+        plays.append({
+            "name": "Bad input case {}".format(index), "hosts": "localhost", "gather_facts": False, "vars": values,
+            "tasks": [{"name": "Try the role", "block": [
+                {"name": "Run the role", "ansible.builtin.include_role": {"name": "stateful.datastores." + role}},
+                {"name": "Record a run that did not fail", "ansible.builtin.set_fact": {
+                    "bad_input_results": "{{ bad_input_results | default({}) | combine({'%d': 'PASSED'}) }}" % index}},
+            ], "rescue": [
+                {"name": "Record the failure", "ansible.builtin.set_fact": {
+                    "bad_input_results": "{{ bad_input_results | default({}) | combine({'%d': "
+                                         "{'task': ansible_failed_task.name, "
+                                         "'msg': ansible_failed_result.msg | default('') | string}}) }}" % index}},
+            ]}],
+        })
+    plays.append({"name": "Report", "hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "Report every case", "ansible.builtin.debug": {"var": "bad_input_results"}}]})
+    return plays
+
+
+@pytest.mark.parametrize("role", sorted(TABLES))
+def test_every_bad_value_is_refused_before_any_write_naming_its_variable(role, tmp_path):
+    table = TABLES[role]
+    assert len(table["cases"]) >= 15
+    playbook = tmp_path / "bad-input.yml"
+    playbook.write_text(json.dumps(table_playbook(role, table)))
+    before = cluster_snapshot()
+    run = run_playbook_json(playbook, timeout=600)
+    after = cluster_snapshot()
+    assert run.rc == 0, run  # every failure was rescued
+    results = run.result("Report every case")["bad_input_results"]
+    unnamed = []
+    for index, (variable, variables) in enumerate(table["cases"]):
+        outcome = results[str(index)]
+        assert outcome != "PASSED", (variable, variables)
+        if variable not in outcome["msg"]:
+            unnamed.append((variable, outcome["msg"]))
+    assert unnamed == []
+    assert differences(before, after) == []
