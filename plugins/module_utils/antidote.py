@@ -48,6 +48,7 @@ from ansible_collections.stateful.datastores.plugins.module_utils.antidote_pb im
     DEFAULT_CONNECT_TIMEOUT,
     AntidoteClient,
     AntidoteError,
+    AntidoteErrorResponse,
     AntidoteRequestFailed,
     AntidoteTimeout,
     AntidoteUnreachable,
@@ -495,6 +496,18 @@ PROBE_KEY_PREFIX = "replication-probe/"
 
 
 
+def _not_ready_is_retried(action):
+    """A node seconds after its start answers transactions with ApbErrorResp (its materializer is not
+    up yet); the probe is idempotent, so that is retried like a marker not seen yet."""
+    def retried(timeout, **kwargs):
+        try:
+            return action(timeout, **kwargs)
+        except AntidoteErrorResponse as error:
+            first_line = (error.errmsg.strip().splitlines() or [""])[0][:200]
+            raise MarkerNotSeen("the node answered ApbErrorResp: {0}".format(first_line)) from error
+    return retried
+
+
 def verify_replication(dcs, policy=None, deadline=None, open_client=None):
     """Every DC writes its own marker (an LWW register), every other DC must read it before `deadline`.
 
@@ -507,7 +520,8 @@ def verify_replication(dcs, policy=None, deadline=None, open_client=None):
     keys = dict((dc.name, (PROBE_KEY_PREFIX + dc.name).encode()) for dc in dcs)
 
     def write(dc):
-        action = _client_call(dc, open_client, "write_register", PROBE_BUCKET, keys[dc.name], markers[dc.name])
+        action = _not_ready_is_retried(
+            _client_call(dc, open_client, "write_register", PROBE_BUCKET, keys[dc.name], markers[dc.name]))
         call_with_retry(dc, "write the replication marker", action, policy, deadline)
         return time.monotonic()
 
@@ -520,6 +534,7 @@ def verify_replication(dcs, policy=None, deadline=None, open_client=None):
             if source.name == reader.name:
                 continue
 
+            @_not_ready_is_retried
             def action(timeout, source=source):
                 with open_client(reader.host, reader.port, timeout) as client:
                     value = client.read_register(PROBE_BUCKET, keys[source.name], timeout=timeout)

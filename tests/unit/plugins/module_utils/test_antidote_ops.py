@@ -283,3 +283,22 @@ def test_a_dc_that_does_not_receive_a_marker_is_named(three_dcs):
         verify_replication(dcs, policy=short(0.8))
     assert sorted(caught.value.dcs) == ["dc1", "dc2"]
     assert "the marker written in dc3 is not readable here yet" in str(caught.value)
+
+
+def test_a_node_not_ready_for_transactions_is_retried_by_the_replication_check(three_dcs):
+    """Seen on the real server: right after a start, a write answers ApbErrorResp (materializer not up)."""
+    dcs = endpoints(three_dcs)
+    ensure_connected(dcs, policy=FAST)
+    failures = {"left": 2}
+    real_write = three_dcs.model.write_register
+
+    def flaky_write(node, bucket, key, value):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise __import__("tests.standins.antidote_standin", fromlist=["_ServerException"])._ServerException(
+                "exit: {{{case_clause,{badrpc,{'EXIT',{badarg,[{ets,lookup,['snapshot_cache-0'")
+        return real_write(node, bucket, key, value)
+
+    three_dcs.model.write_register = flaky_write
+    result = verify_replication(dcs, policy=FAST)
+    assert failures["left"] == 0 and sorted(result["seen_after"]) == ["dc1", "dc2", "dc3"]
