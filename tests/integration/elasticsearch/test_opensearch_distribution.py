@@ -10,23 +10,26 @@ the configuration files). The harness keeps its loopback addresses, ports and da
 0.0.0.0 and /usr/share/opensearch/data are for a pod). elasticsearch_health then verifies the cluster
 as the admin user, through the real port-forward, with TLS checked against the pods' DNS names.
 
-Not run here: the opensearchproject/opensearch image and its init container (no container runs under
-KWOK); the internal_users.yml that the init container writes is written by the harness in the same
-shape, with a hash from the security plugin's own Hasher.
+Not run here: the opensearchproject/opensearch image (no container runs under KWOK). The init container's
+command does run: with bash, against the real distribution and its own plugins/opensearch-security/tools/
+hash.sh; the internal_users.yml it writes is the one the nodes start with, so the admin login that
+elasticsearch_health uses proves the hash it made.
 """
 import base64
 import os
+import shutil
 import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.helpers.ansible import REPO, JsonPlaybookRun, ansible_env
 from tests.helpers.cluster import apply, forward_pod_port, kubectl, kubectl_json
-from tests.servers.elasticsearch import OPENSEARCH_VERSION, Cluster, Pki, missing_tools
+from tests.servers.elasticsearch import OPENSEARCH_VERSION, Cluster, Pki, ensure_distribution, missing_tools
 
 pytestmark = [
     pytest.mark.localkube,
@@ -80,6 +83,25 @@ def _exists(kind, name, namespace):
     return kubectl("get", kind, name, "-n", namespace, check=False).returncode == 0
 
 
+def run_security_init_container(namespace, workdir, password):
+    """The role's init container command, run with bash against the real distribution (its own hash.sh):
+    the internal_users.yml it writes is the one the nodes start with."""
+    init = kubectl_json("get", "statefulset", "os", "-n", namespace)["spec"]["template"]["spec"]["initContainers"][0]
+    home = str(ensure_distribution())
+    target = workdir / "security"
+    shutil.copytree(Path(home) / "plugins" / "opensearch-security" / "config", workdir / "config" / "opensearch-security")
+    target.mkdir()
+    command = init["command"][-1].replace("/usr/share/opensearch/config", str(workdir / "config")) \
+        .replace("/usr/share/opensearch", home).replace("/mnt/security", str(target))
+    env = dict(os.environ, OPENSEARCH_ADMIN_PASSWORD=password)
+    done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    users = (target / "internal_users.yml").read_text()
+    assert password not in users and yaml.safe_load(users)["admin"]["hash"].startswith("$2")
+    assert (target / "roles_mapping.yml").is_file()  # the image's other security files came along
+    return users
+
+
 def test_the_role_runs_opensearch_with_its_own_security_settings(place):
     namespace = place["namespace"]
     variables = {"elasticsearch_distribution": "opensearch", "elasticsearch_version": OPENSEARCH_VERSION,
@@ -91,7 +113,8 @@ def test_the_role_runs_opensearch_with_its_own_security_settings(place):
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=ansible_env(JSON_OUTPUT), cwd=str(REPO))
     try:
-        for kind, name in (("secret", "os-credentials"), ("secret", "os-certs"), ("configmap", "os-config")):
+        for kind, name in (("secret", "os-credentials"), ("secret", "os-certs"), ("configmap", "os-config"),
+                           ("statefulset", "os")):
             _wait_for("%s/%s" % (kind, name), lambda k=kind, n=name: _exists(k, n, namespace), process)
         rendered = yaml.safe_load(kubectl_json("get", "configmap", "os-config", "-n", namespace)["data"]["opensearch.yml"])
         security = {k: v for k, v in rendered.items() if k.startswith("plugins.security.")}
@@ -103,9 +126,10 @@ def test_the_role_runs_opensearch_with_its_own_security_settings(place):
         pki.mkdir()
         for source, target in (("ca.crt", "ca.pem"), ("tls.crt", "node.pem"), ("tls.key", "node.key")):
             (pki / target).write_bytes(secret[source])
+        users = run_security_init_container(namespace, place["workdir"], password)
         cluster = Cluster(place["workdir"] / "nodes", size=3, node_prefix="os", cluster_name="os", password=password,
                           admin_user="admin", pki=Pki(pki), nodes_dn=rendered["plugins.security.nodes_dn"],
-                          extra_settings=security)
+                          extra_settings=security, internal_users_yml=users)
         place["cluster"] = cluster
         cluster.launch()
         for pod, node in zip(PODS, cluster.nodes):

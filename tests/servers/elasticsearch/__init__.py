@@ -242,6 +242,8 @@ class Cluster:
     # Settings written last, over the harness's own (for example a role's rendered plugins.security.*);
     # the certificates are also in config/certs under the role's names (tls.crt, tls.key, ca.crt).
     extra_settings: Dict[str, object] = field(default_factory=dict)
+    # config/opensearch-security/internal_users.yml as written elsewhere (a role's init container), verbatim.
+    internal_users_yml: Optional[str] = None
 
     @property
     def username(self) -> str:
@@ -267,7 +269,7 @@ class Cluster:
         password_hash = None
         if self.security:
             self.pki = (self.pki or Pki(self.workdir / "pki")).create()
-            password_hash = hash_password(self.password, home)
+            password_hash = "(given)" if self.internal_users_yml else hash_password(self.password, home)
         ports = free_ports(2 * self.size)
         scheme = "https" if self.security else "http"
         self.nodes = [
@@ -310,7 +312,7 @@ class Cluster:
                 shutil.copy(self.pki.directory / name, conf / "certs" / name)
                 shutil.copy(self.pki.directory / name, conf / "certs" / alias)
             (conf / "opensearch-security" / "internal_users.yml").write_text(
-                '_meta: {type: "internalusers", config_version: 2}\n'
+                self.internal_users_yml or '_meta: {type: "internalusers", config_version: 2}\n'
                 '%s: {hash: "%s", reserved: true, backend_roles: ["admin"]}\n' % (self.admin_user, password_hash))
             for layer in ("transport", "http"):
                 prefix = "plugins.security.ssl.%s." % layer
