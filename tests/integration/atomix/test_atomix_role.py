@@ -1,13 +1,16 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The atomix role against the local control plane (tools/localkube).
+"""The atomix role against the local control plane (tools/localkube), with the real controllers.
 
-The real Atomix controllers do not run here: the Go module proxy refuses the modules they are
-built from (see tests/standins/atomix_status_player.py and docs/atomix.md). Each converge test
-therefore runs AtomixStatusPlayer, which watches the test's namespace and plays the controllers'
-part: it creates the StatefulSets, Services, Partitions / RaftPartitions and DataStore the
-controllers would, and writes the status they would write. KWOK makes the pods ready. What is
-tested is the role: CRDs, controllers, resources, waits, facts, idempotence, teardown, refusal
-to mix generations and input validation.
+The controllers are built from the vendored upstream sources (tests/servers/atomix/build.py, cached
+under ~/.cache/atomix) and run as the ServiceAccounts the role creates, so the role's RBAC is what
+they get:
+- cloud-v1beta2: kubernetes-controller v0.2.0-beta.5 and raft-storage-controller v0.1.1 on the host
+  (they only talk to the API server);
+- v1: atomix-controller v1.0.0, atomix-raft-controller v0.7.0 and one atomix-raft-node v0.7.0 per
+  pod inside a sealed network namespace (tests/servers/atomix/netns.py), because the raft controller
+  dials the pods.
+One v1 test (persistence, claims, purge) still runs the status stand-in
+(tests/standins/atomix_status_player.py); its docstring says why.
 
 CRDs are cluster-scoped and shared by the tests of this module, which therefore run in order
 and never at the same time as each other: every test starts from a cluster without the role's
@@ -15,6 +18,7 @@ Atomix CRDs and leaves it that way (the fixture `no_atomix_crds` removes only CR
 installed by stateful.datastores, or created by this module).
 """
 import json
+import urllib.parse
 import uuid
 
 import pytest
@@ -23,6 +27,7 @@ import yaml
 from tests.helpers.ansible import JsonPlaybookRun, run_playbook_json
 from tests.helpers.cluster import kubeconfig_path, kubectl
 from tests.servers.atomix.controllers import CloudControllers
+from tests.servers.atomix.v1_runtime import V1Runtime
 from tests.standins.atomix_status_player import Api, AtomixStatusPlayer
 
 pytestmark = pytest.mark.localkube
@@ -69,13 +74,18 @@ GROUPS = {"customresourcedefinitions": "apiextensions.k8s.io/v1", "namespaces": 
           "serviceaccounts": "v1", "roles": "rbac.authorization.k8s.io/v1", "databases": "cloud.atomix.io/v1beta2",
           "partitions": "cloud.atomix.io/v1beta2", "clusters": "cloud.atomix.io/v1beta2", "configmaps": "v1", "raftstorageclasses": "storage.cloud.atomix.io/v1beta1",
           "raftclusters": "raft.atomix.io/v1beta3", "raftstores": "raft.atomix.io/v1beta3",
-          "raftpartitions": "raft.atomix.io/v1beta3", "storageprofiles": "atomix.io/v3beta4"}
+          "raftpartitions": "raft.atomix.io/v1beta3", "storageprofiles": "atomix.io/v3beta4", "raftreplicas": "raft.atomix.io/v1beta3", "pods": "v1"}
+
+
+def _api():
+    if not _API:
+        _API.append(Api(kubeconfig_path()))
+    return _API[0]
 
 
 def get(plural, name=None, namespace=None):
     """The object, or the list's items; None for a missing object."""
-    if not _API:
-        _API.append(Api(kubeconfig_path()))
+    _api()
     group = GROUPS[plural]
     path = ("/api/" if group == "v1" else "/apis/") + group
     path += ("/namespaces/" + namespace if namespace else "") + "/" + plural + ("/" + name if name else "")
@@ -135,6 +145,30 @@ def player(namespace, cluster_rbac):
     yield start
     for one in started:
         one.stop()
+
+
+@pytest.fixture
+def cloud_controllers(namespace, cluster_rbac, tmp_path):
+    """The real cloud-v1beta2 controllers for the test's namespace (built on first use, then cached)."""
+    controllers = CloudControllers(kubeconfig_path(), namespace, str(tmp_path / "controllers")).start()
+    yield controllers
+    controllers.stop()
+
+
+@pytest.fixture
+def v1_runtime(namespace, cluster_rbac, tmp_path):
+    """v1_runtime(): the real Atomix 1.x controllers and Raft nodes for the test's namespace, in a
+    sealed network namespace (built on first use, then cached)."""
+    started = []
+
+    def start(cluster_name="raft"):
+        api_port = urllib.parse.urlsplit(_api().client.configuration.host).port
+        started.append(V1Runtime(kubeconfig_path(), namespace, cluster_name, str(tmp_path / "v1"), api_port).start())
+        return started[-1]
+
+    yield start
+    for runtime in started:
+        runtime.stop()
 
 
 @pytest.fixture
@@ -376,9 +410,59 @@ def test_refuses_to_mix_generations(tmp_path):
         delete_crds(TEST_CRD_LABEL)
 
 
+def test_v1_converges_on_the_real_controllers_and_tears_down_while_they_run(tmp_path, namespace, v1_runtime):
+    """Atomix 1.x against the real controllers (atomix-controller v1.0.0, atomix-raft-controller v0.7.0)
+    and real Raft nodes (atomix-raft-node v0.7.0, one per pod), all in a sealed network namespace:
+    RaftCluster of 3 replicas (emptyDir), RaftStore of 2 partitions. Every state the role waits for is
+    written by the controller after it has bootstrapped the Raft groups on the nodes. Teardown runs
+    while the controllers run (they hold the pods and RaftReplicas with finalizers)."""
+    variables = {"atomix_generation": "v1", "atomix_namespace": namespace, "atomix_replicas": 3,
+                 "atomix_partitions": 2, "atomix_persistence": False, "atomix_wait_timeout": 120}
+    assert atomix_crds() == []
+    runtime = v1_runtime()
+    # The seal, proven by `ip route get` (nothing sent): only lo, no route but loopback and the pod range.
+    assert runtime.seal_report["links"] == ["lo"]
+    assert all("unreachable" in runtime.seal_report[a] for a in ("1.1.1.1", "10.96.0.1")), runtime.seal_report
+
+    first = role(tmp_path, **variables)
+    assert not first.failed, (first.messages, runtime.errors, runtime.logs())
+    assert first.changed > 0
+    assert runtime.errors == [] and runtime.exited() == [], runtime.logs()
+    # The Raft groups really formed: every RaftReplica Ready, each partition with a leader and a term.
+    replicas = get("raftreplicas", namespace=namespace)
+    assert sorted((r["metadata"]["name"], r["status"]["state"]) for r in replicas) == [
+        ("raft-{}-{}".format(p, m), "Ready") for p in (1, 2) for m in (1, 2, 3)]
+    for partition in get("raftpartitions", namespace=namespace):
+        assert partition["status"]["leader"]["name"] and partition["status"]["term"] >= 1, partition["status"]
+    assert get("raftclusters", "raft", namespace)["status"]["state"] == "Ready"
+    assert get("raftstores", "raft", namespace)["status"]["state"] == "Ready"
+    assert first.status["database"]["ready"] is True
+    assert [(p["name"], p["state"]) for p in first.status["partitions"]] == [("raft-1", "Ready"), ("raft-2", "Ready")]
+    # The role's logging.yaml is in the format the runtime reads: the controllers log.
+    logs = runtime.logs(tail=None)
+    assert "Starting the Manager" in logs["atomix-raft-controller"] and "Starting the Manager" in logs["atomix-controller"]
+
+    again = role(tmp_path, **variables)
+    assert not again.failed, again
+    assert again.changed == 0, again
+
+    assert runtime.exited() == [], runtime.logs()
+    gone = role(tmp_path, atomix_state="absent", atomix_remove_crds=True, **variables)
+    assert not gone.failed, (gone.messages, runtime.logs())
+    assert gone.changed > 0
+    assert atomix_crds() == []
+    for kind in ("statefulsets", "deployments", "pods"):
+        assert names(kind, namespace) == [], kind
+
+
 def test_v1_converges_idempotently_and_teardown_keeps_claims_unless_purged(tmp_path, namespace, player,
                                                                            local_volumes):
-    """Atomix 1.x: RaftCluster of 3 replicas with persistence, RaftStore of 2 partitions."""
+    """Atomix 1.x with persistence: claims, fsGroup, keep and purge. Runs the status stand-in, not the
+    real controllers: the role's fsGroup patch rolls the Raft pods once, and on KWOK (pods Ready before
+    their node process listens) the real raft controller v0.7.0 then loses the Watch stream to a
+    replaced pod and does not retry it, so a replica can stay NotReady; a fault of the simulation
+    meeting an upstream gap, not of the role (see docs/atomix.md). The real controllers converge the
+    same role in test_v1_converges_on_the_real_controllers_and_tears_down_while_they_run."""
     variables = {"atomix_generation": "v1", "atomix_namespace": namespace, "atomix_replicas": 3,
                  "atomix_partitions": 2, "atomix_storage_class": local_volumes["storage_class"],
                  "atomix_wait_timeout": 120}
