@@ -43,7 +43,7 @@ def populate(tree):
         tar.extractall(tree / "usr" / "share", filter="data")
     (tree / "usr" / "share" / ("elasticsearch-" + ES2_VERSION)).rename(home)
     (home / "config" / "elasticsearch.yml").write_text(DEFAULT_CONFIG)
-    for sub in ("data", "logs", "config/scripts"):
+    for sub in ("data", "logs", "plugins", "config/scripts"):
         (home / sub).mkdir(parents=True, exist_ok=True)
         (home / sub).chmod(0o777 if sub in ("data", "logs") else 0o755)
     entrypoint = tree / "docker-entrypoint.sh"
