@@ -17,7 +17,6 @@ Not shown here, because no container runs: the init container and the probes run
 rendered probe script is run with bash against the real servers instead), and pods whose deletion
 stops a server (the test stops and starts the servers where Kubernetes would).
 """
-import json
 import subprocess
 import tempfile
 import threading

@@ -8,13 +8,12 @@ into its ConfigMap, written here unchanged.
 """
 
 import json
-import os
 import subprocess
 import time
-from datetime import datetime, timedelta, timezone
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from tests.servers.loklak.build import RUNTIME_PATHS, ensure_dist
