@@ -49,11 +49,11 @@ def _tasks(label, nodes, namespace, result_file):
         "timeout": TIMEOUT,
         "dcs": [{"name": dc["name"], "endpoint": "127.0.0.1:{}".format(dc["nodes"][0]["pb_port"]),
                  "nodes": [node["name"] for node in dc["nodes"]]} for dc in dcs]}, "register": "created"}
-    connect = {"name": "connectDCs " + label, "stateful.datastores.antidote_connect": {
-        "timeout": TIMEOUT, "namespace": namespace, "record_configmap": "bench-links-" + label.lower(),
-        "dcs": [{"name": dc["name"], "endpoint": "127.0.0.1:{}".format(dc["nodes"][0]["pb_port"]),
-                 "metrics_endpoint": "127.0.0.1:{}".format(dc["nodes"][0]["metrics_port"])} for dc in dcs]},
-        "register": "connected", "when": len(dcs) > 1}
+    endpoints = [{"name": dc["name"], "endpoint": "127.0.0.1:{}".format(dc["nodes"][0]["pb_port"]),
+                  "metrics_endpoint": "127.0.0.1:{}".format(dc["nodes"][0]["metrics_port"])} for dc in dcs]
+    connect = {"name": "connectDCs " + label, "register": "connected", "when": len(dcs) > 1,
+               "stateful.datastores.antidote_connect": {"timeout": TIMEOUT, "namespace": namespace, "dcs": endpoints,
+                                                        "record_configmap": "bench-links-" + label.lower()}}
     keep = {"name": "keep the results " + label, "ansible.builtin.copy": {
         "dest": str(result_file), "mode": "0600",
         "content": "{{ {'created': created, 'connected': connected} | to_json }}"}}

@@ -164,9 +164,9 @@ def bench_antidote(args):
         info = summary[label]
         phases = "; ".join("{} {}".format(phase, report.cell(info[phase + "_phase_s"]))
                            for phase in ("connect", "dc_count", "replication") if info[phase + "_phase_s"])
-        rows.append({"name": "(e) real Antidote, {} DC{} x {} node{}: createDC; connectDCs{} [5]".format(
-                         dcs, "s" if dcs > 1 else "", nodes, "s" if nodes > 1 else "",
-                         " (of which " + phases + ")" if phases else ""),
+        name = "(e) real Antidote, {} DC{} x {} node{}: createDC; connectDCs{} [5]".format(
+            dcs, "s" if dcs > 1 else "", nodes, "s" if nodes > 1 else "", " (of which " + phases + ")" if phases else "")
+        rows.append({"name": name,
                      "ours": "{}; {}".format(report.cell(info["create_dc_s"]), report.cell(info["connect_dcs_s"])),
                      "baseline": "-", "ratio": None, "target": "-", "met": "-"})
     for key, what in (("connect_dcs_s", "connectDCs"), ("connect_phase_s", "connectToDCs calls")):

@@ -53,7 +53,6 @@ from ansible_collections.stateful.datastores.plugins.module_utils.antidote_pb im
     AntidoteTimeout,
     AntidoteUnreachable,
     ConnectionClosed,
-    MalformedMessage,
     MetricsError,
     dc_count,
     fetch_metrics,
@@ -493,7 +492,6 @@ def wait_until_measured(dcs, counts, policy=None, deadline=None, seconds=DC_COUN
 
 PROBE_BUCKET = b"stateful.datastores"
 PROBE_KEY_PREFIX = "replication-probe/"
-
 
 
 def _not_ready_is_retried(action):
