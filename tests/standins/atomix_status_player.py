@@ -1,30 +1,28 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Plays the Atomix controllers' part in one namespace, for the atomix role's tests.
+"""Plays the Atomix 1.x raft controller's part in one namespace; kept only where the real one cannot run.
 
-The real controllers cannot be built here: the Go module proxy answers 403 for
-github.com/atomix/kubernetes-controller (every tag of the cloud.atomix.io generation) and for
-github.com/atomix/atomix/controller@v1.0.0, which the 1.x raft controller
-(github.com/atomix/atomix/stores/raft@v0.7.0) imports. So this player watches the custom
-resources and does what those controllers do, only as far as the role can observe it:
+The real controllers of both generations are built and run by the tests (tests/servers/atomix):
+cloud-v1beta2 on the host, v1 with real Raft nodes in a sealed network namespace. This stand-in
+remains for two v1 cases the real raft controller v0.7.0 cannot be made to pass on simulated pods:
 
-cloud-v1beta2 (atomix/kubernetes-controller + raft storage controller, seed 004):
-    Database <db> with spec.clusters C and spec.template.spec.partitions P, storage a
-    RaftStorageClass with spec.replicas R  ->  StatefulSets <db>-1..<db>-C of R pods, Partitions
-    and Services (port 5678) <db>-1..<db>-(C*P); partition n belongs to cluster (n-1)//P + 1.
-    Partition.status.ready is true when its cluster's StatefulSet has R ready replicas;
-    Database.status.readyClusters counts those StatefulSets.
-v1 (atomix/atomix 1.x raft controller, stores/raft/pkg/controller/raft/v1beta3):
-    RaftCluster <c>  ->  ConfigMap <c>-raft-config, StatefulSet <c> (Parallel, serviceName <c>-hs,
-    selector raft.atomix.io/namespace + raft.atomix.io/cluster, claim template atomix-data when
-    spec.persistence.enabled), Service <c> and headless Service <c>-hs (api 5678, raft 5679);
-    status.state Ready when the StatefulSet's ready replicas equal spec.replicas, else NotReady.
-    RaftStore <s>  ->  RaftPartitions <s>-1..<s>-N (state Ready once the cluster is Ready),
-    DataStore <s> (driver Raft), status.state Ready when every partition is Ready.
+- persistence (tests/integration/atomix/test_atomix_role.py, the claims/keep/purge test): the role's
+  fsGroup patch rolls the Raft pods once; KWOK reports a replaced pod Ready before its node process
+  listens, and the real controller then loses its Watch stream to that pod and never retries it, so
+  a replica can stay NotReady;
+- tests/backends (make demo, the molecule scenarios, site.yml's integration tests), which use the
+  role's default persistence for the same reason and run no sealed namespace.
 
-Everything it creates carries an owner reference to the resource it came from, so the
-garbage collector removes it with that resource. It creates what is missing and never changes
-what exists (the upstream controllers do the same), and it writes only the status subresource
-of the custom resources. KWOK makes the pods ready.
+For a RaftCluster <c> it creates ConfigMap <c>-raft-config, StatefulSet <c> (Parallel, serviceName
+<c>-hs, selector raft.atomix.io/namespace + raft.atomix.io/cluster, claim template atomix-data when
+spec.persistence.enabled), Service <c> and headless Service <c>-hs (api 5678, raft 5679), and sets
+status.state Ready when the StatefulSet's ready replicas equal spec.replicas, else NotReady. For a
+RaftStore <s>: RaftPartitions <s>-1..<s>-N (state Ready once the cluster is Ready), DataStore <s>
+(driver Raft), status.state Ready when every partition is Ready. Names, ports and labels follow
+stores/raft/pkg/controller/raft/v1beta3 at stores/raft/v0.7.0.
+
+Everything it creates carries an owner reference to the resource it came from, so the garbage
+collector removes it with that resource. It creates what is missing and never changes what exists,
+and writes only the status subresource of the custom resources. KWOK makes the pods ready.
 
     player = AtomixStatusPlayer(kubeconfig, namespace, "v1")
     player.start()
@@ -44,8 +42,6 @@ import threading
 
 from kubernetes import client, config
 
-CLOUD_GROUP, CLOUD_VERSION = "cloud.atomix.io", "v1beta2"
-STORAGE_GROUP, STORAGE_VERSION = "storage.cloud.atomix.io", "v1beta1"
 RAFT_GROUP, RAFT_VERSION = "raft.atomix.io", "v1beta3"
 ATOMIX_GROUP, ATOMIX_VERSION = "atomix.io", "v3beta4"
 API_PORT, RAFT_PORT = 5678, 5679
@@ -121,8 +117,9 @@ def _live(items):
 
 class AtomixStatusPlayer(object):
     def __init__(self, kubeconfig, namespace, generation, watch_seconds=15):
-        if generation not in ("v1", "cloud-v1beta2"):
-            raise ValueError("unknown generation " + generation)
+        if generation != "v1":
+            raise ValueError("the stand-in plays only the v1 controllers; cloud-v1beta2 runs the real ones "
+                             "(tests/servers/atomix/controllers.py)")
         self.api = Api(kubeconfig)
         self.namespace = namespace
         self.generation = generation
@@ -137,14 +134,9 @@ class AtomixStatusPlayer(object):
 
     def start(self):
         ns = self.namespace
-        if self.generation == "cloud-v1beta2":
-            watched = [_custom_path(CLOUD_GROUP, CLOUD_VERSION, ns, "databases"),
-                       _custom_path(STORAGE_GROUP, STORAGE_VERSION, ns, "raftstorageclasses"),
-                       _custom_path(CLOUD_GROUP, CLOUD_VERSION, ns, "partitions")]
-        else:
-            watched = [_custom_path(RAFT_GROUP, RAFT_VERSION, ns, "raftclusters"),
-                       _custom_path(RAFT_GROUP, RAFT_VERSION, ns, "raftstores"),
-                       _custom_path(RAFT_GROUP, RAFT_VERSION, ns, "raftpartitions")]
+        watched = [_custom_path(RAFT_GROUP, RAFT_VERSION, ns, "raftclusters"),
+                   _custom_path(RAFT_GROUP, RAFT_VERSION, ns, "raftstores"),
+                   _custom_path(RAFT_GROUP, RAFT_VERSION, ns, "raftpartitions")]
         watched.append(_core_path("apps/v1", ns, "statefulsets"))
         for path in watched:
             thread = threading.Thread(target=self._watch_loop, args=(path,), daemon=True)
@@ -277,50 +269,7 @@ class AtomixStatusPlayer(object):
     # -- reconcile ------------------------------------------------------------------------------
 
     def reconcile(self):
-        if self.generation == "cloud-v1beta2":
-            self._reconcile_cloud()
-        else:
-            self._reconcile_v1()
-
-    def _reconcile_cloud(self):
-        ns = self.namespace
-        db_path = _custom_path(CLOUD_GROUP, CLOUD_VERSION, ns, "databases")
-        part_path = _custom_path(CLOUD_GROUP, CLOUD_VERSION, ns, "partitions")
-        for db in self._list(db_path):
-            name = db["metadata"]["name"]
-            spec = db.get("spec") or {}
-            template = (spec.get("template") or {}).get("spec") or {}
-            storage = template.get("storage") or {}
-            if storage.get("group") != STORAGE_GROUP or storage.get("kind", "RaftStorageClass") != "RaftStorageClass":
-                continue
-            storage_class = self.api.call("GET", _custom_path(
-                STORAGE_GROUP, storage.get("version") or STORAGE_VERSION, storage.get("namespace") or ns,
-                "raftstorageclasses", storage["name"]), missing_ok=True)
-            if storage_class is None:
-                continue
-            replicas = int((storage_class.get("spec") or {}).get("replicas", 1))
-            image = (storage_class.get("spec") or {}).get("image")
-            clusters = int(spec.get("clusters", 1))
-            per_cluster = int(template.get("partitions", 1))
-            owner = _owner(db)
-            labels = dict(db["metadata"].get("labels") or {})
-            ready_clusters = {}
-            for cluster in range(1, clusters + 1):
-                selector = {"cloud.atomix.io/database": name, "cloud.atomix.io/cluster": str(cluster)}
-                statefulset = self._statefulset("{}-{}".format(name, cluster), owner, labels, selector, replicas, image)
-                ready_clusters[cluster] = self._ready(statefulset, replicas)
-            for partition in range(1, clusters * per_cluster + 1):
-                cluster = (partition - 1) // per_cluster + 1
-                pname = "{}-{}".format(name, partition)
-                selector = {"cloud.atomix.io/database": name, "cloud.atomix.io/cluster": str(cluster)}
-                self._service(pname, owner, labels, selector, [{"name": "api", "port": API_PORT, "targetPort": API_PORT}])
-                obj = self._ensure(part_path, {
-                    "apiVersion": "{}/{}".format(CLOUD_GROUP, CLOUD_VERSION), "kind": "Partition",
-                    "metadata": {"name": pname, "namespace": ns, "labels": labels, "ownerReferences": owner},
-                    "spec": {"partitionId": partition, "host": "{}.{}.svc.cluster.local".format(pname, ns),
-                             "port": API_PORT}})
-                self._set_status(part_path, obj, {"ready": ready_clusters[cluster]})
-            self._set_status(db_path, db, {"readyClusters": sum(1 for r in ready_clusters.values() if r)})
+        self._reconcile_v1()
 
     def _reconcile_v1(self):
         ns = self.namespace
@@ -394,7 +343,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Play the Atomix controllers' part in one namespace.")
     parser.add_argument("--kubeconfig", required=True)
     parser.add_argument("--namespace", required=True)
-    parser.add_argument("--generation", choices=["v1", "cloud-v1beta2"], default="v1")
+    parser.add_argument("--generation", choices=["v1"], default="v1")
     args = parser.parse_args(argv)
     done = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
