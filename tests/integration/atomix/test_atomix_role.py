@@ -72,7 +72,8 @@ GROUPS = {"customresourcedefinitions": "apiextensions.k8s.io/v1", "namespaces": 
           "clusterroles": "rbac.authorization.k8s.io/v1", "clusterrolebindings": "rbac.authorization.k8s.io/v1",
           "statefulsets": "apps/v1", "deployments": "apps/v1", "services": "v1", "persistentvolumeclaims": "v1",
           "serviceaccounts": "v1", "roles": "rbac.authorization.k8s.io/v1", "databases": "cloud.atomix.io/v1beta2",
-          "partitions": "cloud.atomix.io/v1beta2", "clusters": "cloud.atomix.io/v1beta2", "configmaps": "v1", "raftstorageclasses": "storage.cloud.atomix.io/v1beta1",
+          "partitions": "cloud.atomix.io/v1beta2", "clusters": "cloud.atomix.io/v1beta2", "configmaps": "v1",
+          "raftstorageclasses": "storage.cloud.atomix.io/v1beta1",
           "raftclusters": "raft.atomix.io/v1beta3", "raftstores": "raft.atomix.io/v1beta3",
           "raftpartitions": "raft.atomix.io/v1beta3", "storageprofiles": "atomix.io/v3beta4", "raftreplicas": "raft.atomix.io/v1beta3", "pods": "v1"}
 

@@ -64,8 +64,8 @@ _LOCALRUN_GO = """// Added by stateful.datastores' build (not upstream): listen 
 package %(package)s
 
 import (
-	"os"
-	"strconv"
+    "os"
+    "strconv"
 )
 
 var _ = strconv.Itoa
@@ -74,23 +74,23 @@ var _ = strconv.Itoa
 """
 _METRICS_FUNC = """// METRICS_BIND_ADDRESS, unset: controller-runtime's default (:8080); "0" disables metrics.
 func localrunMetricsAddress() string {
-	return os.Getenv("METRICS_BIND_ADDRESS")
+    return os.Getenv("METRICS_BIND_ADDRESS")
 }
 """
 _WEBHOOK_FUNC = """// WEBHOOK_PORT, unset: upstream's 443.
 func localrunWebhookPort() int {
-	if p, err := strconv.Atoi(os.Getenv("WEBHOOK_PORT")); err == nil && p > 0 {
-		return p
-	}
-	return 443
+    if p, err := strconv.Atoi(os.Getenv("WEBHOOK_PORT")); err == nil && p > 0 {
+        return p
+    }
+    return 443
 }
 """
 _CONTROL_FUNC = """// CONTROLLER_API_ADDRESS, unset: upstream's :5679.
 func localrunControlAddress() string {
-	if a := os.Getenv("CONTROLLER_API_ADDRESS"); a != "" {
-		return a
-	}
-	return ":5679"
+    if a := os.Getenv("CONTROLLER_API_ADDRESS"); a != "" {
+        return a
+    }
+    return ":5679"
 }
 """
 # (file relative to the module, text upstream, replacement, package of the file, helper it needs)

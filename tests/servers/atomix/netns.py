@@ -61,7 +61,7 @@ class SealedNamespace(object):
         deadline = time.monotonic() + timeout
         while self.pid is None:
             children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.holder.pid)], capture_output=True,
-                                      text=True).stdout.split()
+                                      text=True, check=False).stdout.split()
             if children and os.path.exists(self.socket) and self._bridge_listening(children[0]):
                 self.pid = int(children[0])
             elif self.holder.poll() is not None or time.monotonic() > deadline:
@@ -73,14 +73,14 @@ class SealedNamespace(object):
 
     def _bridge_listening(self, pid):
         result = subprocess.run(["nsenter", "-t", str(pid), "-n", "ss", "-Hltn", "sport = :%d" % self.api_port],
-                                capture_output=True, text=True)
+                                capture_output=True, text=True, check=False)
         return result.returncode == 0 and bool(result.stdout.strip())
 
     def _enter(self, argv):
         return ["nsenter", "-t", str(self.pid), "-n", "-m", "--"] + list(argv)
 
     def run(self, *argv):
-        return subprocess.run(self._enter(argv), capture_output=True, text=True)
+        return subprocess.run(self._enter(argv), capture_output=True, text=True, check=False)
 
     def seal(self):
         """What `ip route get` says inside, per address; raises NamespaceError unless only loopback
