@@ -264,3 +264,53 @@ def test_default_class_moves_from_the_previous_default(playbooks, cleanup):
     unset = role(playbooks, storage_class_name=second, **{**common, "storage_class_default": False})
     assert not unset.failed, unset
     assert default_classes() == []
+
+
+def pv_phase(name, timeout=60):
+    return kubectl_json("get", "pv", name).get("status", {}).get("phase")
+
+
+def wait_phase(name, phase, timeout=60):
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pv_phase(name) == phase:
+            return
+        kubectl("wait", "pv/" + name, "--for=jsonpath={.status.phase}=" + phase, "--timeout=5s", check=False)
+    raise AssertionError("PersistentVolume {} never {}: {}".format(name, phase, pv_phase(name)))
+
+
+def test_volumes_released_by_a_purge_are_reused_only_when_asked(playbooks, namespace, cleanup):
+    """teardown.yml -e datastores_purge=true deletes the claims; the Retain volumes stay Released until reused."""
+    name = "sd-released-" + uuid.uuid4().hex[:6]
+    pv = name + "-vol"
+    cleanup.extend([("storageclass", name), ("pv", pv)])
+    variables = {"storage_class_name": name, "storage_class_mode": "local",
+                 "storage_class_local_volumes": [{"node": "localkube-node-1", "path": "/mnt/disks/r", "size": "1Gi",
+                                                  "name": pv}]}
+    assert not role(playbooks, **variables).failed
+    claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data", "namespace": namespace},
+             "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": name, "volumeName": pv,
+                      "resources": {"requests": {"storage": "1Gi"}}}}
+    import json
+    kubectl("apply", "-f", "-", stdin=json.dumps(claim))
+    wait_phase(pv, "Bound")
+    kubectl("delete", "pvc", "data", "-n", namespace, "--wait=true")
+    wait_phase(pv, "Released")
+
+    kept = role(playbooks, storage_class_reuse_released_volumes=False, **variables)  # inventories/local says true
+    assert not kept.failed and pv_phase(pv) == "Released"
+    assert "storage_class_reuse_released_volumes" in kept.result("Say which volumes stay Released and how to reuse them")["msg"]
+
+    dry = role(playbooks, check=True, storage_class_reuse_released_volumes=True, **variables)
+    assert not dry.failed and pv_phase(pv) == "Released", dry
+
+    reused = role(playbooks, storage_class_reuse_released_volumes=True, **variables)
+    assert not reused.failed, reused
+    assert "Make the Released volumes Available again (their claims are gone; files on the node stay)" in \
+        " ".join(reused.changed_tasks())
+    wait_phase(pv, "Available")
+    again = role(playbooks, storage_class_reuse_released_volumes=True, **variables)
+    assert not again.failed and again.changed == 0, again
+    kubectl("apply", "-f", "-", stdin=json.dumps(claim))
+    wait_phase(pv, "Bound")

@@ -198,13 +198,13 @@ BAD_INPUT = [
      ["path", "storage_class_local_volumes"]),
     ({"storage_class_mode": "local", "storage_class_local_volumes": [{"node": "n1", "path": "/mnt/v1",
                                                                       "size": "10 GB"}]},
-     ["storage_class_local_volumes[].size", "quantity", '"10 GB"']),
+     ["storage_class_local_volumes[0].size", "quantity", "'10 GB'"]),
     ({"storage_class_mode": "local", "storage_class_local_volumes": [{"node": "n1", "path": "/mnt/v1",
                                                                       "size": "0Gi"}]},
-     ["storage_class_local_volumes[].size", '"0Gi"']),
+     ["storage_class_local_volumes[0].size", "'0Gi'"]),
     ({"storage_class_mode": "local", "storage_class_local_volumes": [{"node": "n1", "path": "mnt/v1",
                                                                       "size": "1Gi"}]},
-     ["storage_class_local_volumes[].path", "absolute", '"mnt/v1"']),
+     ["storage_class_local_volumes[0].path", "absolute", "'mnt/v1'"]),
     ({"storage_class_mode": "local"}, ["storage_class_local_volumes", "node, path, size"]),
     ({"storage_class_mode": "local", "storage_class_reclaim_policy": "Delete",
       "storage_class_local_volumes": [{"node": "n1", "path": "/mnt/v1", "size": "1Gi"}]},
@@ -236,9 +236,10 @@ def test_bad_input_fails_before_the_cluster_is_touched(role, variables, named):
 
 
 def test_good_input_gets_past_validation_to_the_cluster(role):
-    """The counterpart of the bad-input tests: valid input reaches the first API call (and fails there)."""
+    """The counterpart of the bad-input tests: valid input reaches the first API call, the connection check
+    (and fails there, with no cluster)."""
     result = role(storage_class_mode="local", storage_class_local_volumes=LOCAL_VOLUMES)
 
     assert result.failed
     assert [name for name, r in result.results() if r.get("failed")] == [
-        "stateful.datastores.storage_class : List the StorageClasses"]
+        "stateful.datastores.storage_class : Check the connection and the nodes of the local volumes before writing"]
