@@ -59,12 +59,13 @@ class Stack(object):
         self.loklak = None
         self.forwards = []
         self.state = {}
+        self.service_type = "ClusterIP"
 
     def variables(self, **extra):
         values = {"datastores_systems": ["loklak"], "loklak_elasticsearch_namespace": self.es_namespace,
                   "loklak_namespace": self.app_namespace, "elasticsearch_storage_class": self.storage_class,
                   "loklak_storage_class": self.storage_class, "elasticsearch_timeout": 240, "loklak_timeout": 240,
-                  "loklak_service_type": "ClusterIP"}
+                  "loklak_service_type": self.service_type}
         values.update(extra)
         return values
 
@@ -228,6 +229,23 @@ def test_second_run_finds_the_marker_and_changes_nothing(stack):
     verified = run.result(VERIFY_TASK)
     assert (verified["changed"], verified["pushed"], verified["found"]) == (False, False, True)
     assert run.changed == 0, run.changed_tasks()
+
+
+def test_the_load_balancer_address_is_never_given_up(stack):
+    """The seed's warning: recreating the LoadBalancer Service loses its public IP. A type change away from
+    LoadBalancer is refused, and applying the Service patches it in place (same UID and clusterIP)."""
+    made = stack.run(loklak_service_type="LoadBalancer")
+    assert made.rc == 0, made
+    stack.service_type = "LoadBalancer"
+    before = kubectl_json("get", "service", "loklak", "-n", stack.app_namespace)
+    refused = stack.run(loklak_service_type="ClusterIP")
+    assert refused.rc != 0
+    assert ("Service %s/loklak is a LoadBalancer; changing it to ClusterIP releases its address"
+            % stack.app_namespace) in refused.messages
+    after = kubectl_json("get", "service", "loklak", "-n", stack.app_namespace)
+    assert after["spec"]["type"] == "LoadBalancer"
+    assert (after["metadata"]["uid"], after["spec"]["clusterIP"]) == (before["metadata"]["uid"],
+                                                                      before["spec"]["clusterIP"])
 
 
 def test_teardown_without_purge_then_redeploy_finds_the_messages(stack):
