@@ -17,6 +17,7 @@ Not shown here, because no container runs: the init container and the probes run
 rendered probe script is run with bash against the real servers instead), and pods whose deletion
 stops a server (the test stops and starts the servers where Kubernetes would).
 """
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -115,7 +116,9 @@ class Stack(object):
     def close(self):
         if self.loklak is not None:
             self.loklak.close()
+            shutil.rmtree(self.loklak.workdir, ignore_errors=True)
         self.es.close()
+        shutil.rmtree(self.es.workdir, ignore_errors=True)
         self.netns.close()
 
 
