@@ -20,8 +20,8 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 # KWOK's pod range in tools/localkube (kwok --cidr)
 POD_CIDR = "10.244.0.0/16"
-# Addresses whose route must be missing inside: public, private ranges, the service range.
-MUST_BE_UNROUTABLE = ["1.1.1.1", "8.8.8.8", "192.168.1.1", "172.16.0.1", "10.96.0.1", "10.0.0.1"]
+# Addresses whose route must be missing inside: public and private ranges, the service ranges (localkube: 10.99.0.0/16).
+MUST_BE_UNROUTABLE = ["1.1.1.1", "8.8.8.8", "192.168.1.1", "172.16.0.1", "10.96.0.1", "10.99.0.1", "10.0.0.1"]
 
 
 class NamespaceError(RuntimeError):
