@@ -53,4 +53,3 @@ def check(kube, params):
         raise PreflightError("; ".join(problems), dict(result, problems=problems))
     result["problems"] = []
     return result
-

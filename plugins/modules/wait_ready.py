@@ -134,7 +134,7 @@ def main():
         waiter = Waiter(kube, module.params["objects"], default_namespace=module.params["namespace"],
                         timeout=module.params["timeout"], fail_fast=module.params["fail_fast"],
                         check_mode=module.check_mode,
-                            describe_error=lambda error: error_message(module, error))
+                        describe_error=lambda error: error_message(module, error))
         result = waiter.run()
     except WaitError as error:
         module.fail_json(msg=str(error), changed=False, **error.results)

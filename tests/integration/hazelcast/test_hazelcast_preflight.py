@@ -34,9 +34,8 @@ def existing_workload(namespace, kind):
                          "spec": {"containers": [{"name": "hazelcast", "image": "docker.io/hazelcast/hazelcast:5.7.0"}]}}}
     if kind == "StatefulSet":
         spec["serviceName"] = NAME + "-members"
-    kubectl("apply", "-f", "-", stdin=json.dumps({"apiVersion": "apps/v1", "kind": kind,
-                                                   "metadata": {"name": NAME, "namespace": namespace},
-                                                   "spec": spec}))
+    workload = {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": NAME, "namespace": namespace}, "spec": spec}
+    kubectl("apply", "-f", "-", stdin=json.dumps(workload))
 
 
 def failed_before_writing(run, before):
