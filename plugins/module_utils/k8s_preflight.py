@@ -5,6 +5,7 @@ The API server is reachable with the role's credentials, the namespace exists wh
 create it, objects the input names exist (`present`) and objects that would conflict do not
 (`absent`). Every problem is collected, so that one run names all of them.
 """
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import KubeError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s_resources import ResourceCatalog
 
 
@@ -43,13 +44,21 @@ def check(kube, params):
     if found:
         problems.append(found)
     catalog = ResourceCatalog(kube)
-    for spec in params.get("present") or []:
-        if not _exists(kube, catalog, spec, namespace.get("name")):
-            problems.append(spec["msg"])
-    for spec in params.get("absent") or []:
-        if _exists(kube, catalog, spec, namespace.get("name")):
-            problems.append(spec["msg"])
+    warnings = []
+    for wanted, specs in ((True, params.get("present") or []), (False, params.get("absent") or [])):
+        for spec in specs:
+            try:
+                found = _exists(kube, catalog, spec, namespace.get("name"))
+            except KubeError as error:
+                if error.status != 403:
+                    raise
+                # A deployer without read access to this kind (least privilege) skips the check, saying so.
+                warnings.append("could not check {} {} (403 Forbidden), skipped: {}".format(
+                    spec["kind"], spec["name"], spec["msg"]))
+                continue
+            if found != wanted:
+                problems.append(spec["msg"])
     if problems:
-        raise PreflightError("; ".join(problems), dict(result, problems=problems))
-    result["problems"] = []
+        raise PreflightError("; ".join(problems), dict(result, problems=problems, warnings=warnings))
+    result.update(problems=[], warnings=warnings)
     return result

@@ -13,6 +13,8 @@ description:
   - Then checks, all at once, that the namespace exists when the role may not create it, that the objects
     in O(present) exist and that the objects in O(absent) do not; each problem carries its own message.
   - Retries transient failures (an API server restarting) for up to O(timeout) seconds.
+  - A check of O(present) or O(absent) that the user may not read (403) is skipped with a warning, so that a
+    deployer with least privilege is not refused for a check alone.
 author: stateful.datastores developers (@stateful-datastores)
 extends_documentation_fragment:
   - stateful.datastores.k8s_auth
@@ -186,6 +188,8 @@ def main():
                          changed=False, problems=[])
     except UnknownKind as error:
         module.fail_json(msg=str(error), changed=False, problems=[])
+    for warning in result.pop("warnings"):
+        module.warn(warning)
     module.exit_json(**result)
 
 

@@ -62,3 +62,43 @@ def test_a_500_that_is_the_object_itself_is_not_retried(text):
 
 def test_other_500s_are_retried():
     assert Kube._retry_wait(KubeError("etcdserver: leader changed (500)", status=500), 1) is not None
+
+
+class ScriptedKube(object):
+    """Answers GET by path from a table; a KubeError in the table is raised."""
+
+    def __init__(self, answers):
+        self.answers = answers
+
+    def request(self, method, path, query=None, **kwargs):
+        answer = self.answers.get(path, KubeError("not found", status=404))
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def get(self, path, query=None, missing_ok=False):
+        try:
+            return self.request("GET", path)
+        except KubeError as error:
+            if missing_ok and error.status == 404:
+                return None
+            raise
+
+
+def test_preflight_collects_every_problem_and_skips_what_it_may_not_read():
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_preflight import PreflightError, check
+
+    kube = ScriptedKube({"/version": {"gitVersion": "v1.34.4"},
+                         "/apis/apps/v1/namespaces/ns/deployments/hz": {"kind": "Deployment"},
+                         "/api/v1/nodes/n2": KubeError("forbidden", status=403)})
+    params = {"namespace": {"name": "ns", "variable": "x_namespace", "create": False, "create_variable": "x_create"},
+              "present": [{"kind": "Node", "name": "n1", "msg": "n1 missing"},
+                          {"kind": "Node", "name": "n2", "msg": "n2 missing"}],
+              "absent": [{"kind": "Deployment", "name": "hz", "msg": "hz is a Deployment"}]}
+    with pytest.raises(PreflightError) as raised:
+        check(kube, params)
+    assert raised.value.result["problems"] == [
+        "namespace ns (x_namespace) does not exist and x_create is false: create it first (kubectl create "
+        "namespace ns), set x_create: true, or set x_namespace to an existing namespace",
+        "n1 missing", "hz is a Deployment"]
+    assert raised.value.result["warnings"] == ["could not check Node n2 (403 Forbidden), skipped: n2 missing"]
