@@ -89,8 +89,10 @@ def explain(error, params=None, variables=None, environ=None, retried=None):
                 "client certificate is missing, expired or revoked: renew it, or set {} to a valid one"
                 .format(used, variables))
     if status == 403:
+        # Whole: for an RBAC escalation the server's text is the list of the permissions that are missing.
         return ("{} (403 Forbidden). The user of {} lacks this permission: grant it (docs/rbac/deployer.yaml "
-                "lists what the collection needs) or set {} to another user".format(_clip(text), used, variables))
+                "lists what the collection needs) or set {} to another user".format(" ".join(text.split()), used,
+                                                                                     variables))
     if status == 500 and any(marker in text for marker in PERMANENT_SERVER_ERRORS):
         return ("the Kubernetes API server refused an object it cannot convert: {}. Not transient, not retried: "
                 "fix the value it names (a variable of the role that rendered it)".format(_clip(text)))

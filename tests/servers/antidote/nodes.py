@@ -18,6 +18,7 @@ of them here dials 127.0.0.1 or 127.0.0.2.
 
 import ctypes
 import os
+import random
 import shutil
 import signal
 import socket
@@ -39,11 +40,25 @@ class AntidoteHarnessError(RuntimeError):
     pass
 
 
+# Below the kernel's ephemeral range (32768 and up): an outgoing connection (a port-forward, a module) never
+# takes one of these between the probe and the node's own bind, which made nodes exit with eaddrinuse.
+PORT_RANGE = (20000, 32768)
+_next_port = [random.randrange(*PORT_RANGE)]
+
+
 def free_port():
     """A TCP port nothing listens on (probed on every address: Antidote binds 0.0.0.0)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("", 0))
-        return sock.getsockname()[1]
+    low, high = PORT_RANGE
+    for _attempt in range(high - low):
+        port = _next_port[0]
+        _next_port[0] = low + (port + 1 - low) % (high - low)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("", port))
+            except OSError:
+                continue
+            return port
+    raise AntidoteHarnessError("no free TCP port in {}-{}".format(low, high - 1))
 
 
 def _parent_death_signal():

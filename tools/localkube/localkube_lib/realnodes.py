@@ -1,6 +1,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Real nodes: containerd, kubelet and kube-proxy per node, each node in its own sealed network namespace,
 pods in cgroups under the node's own root, CoreDNS without any upstream."""
+import concurrent.futures
 import json
 import os
 import pathlib
@@ -100,15 +101,19 @@ def image_names(node):
 
 
 def import_images(nodes, archives):
-    """Import OCI archives into every node's containerd at once; an image already there is skipped."""
-    running = []
-    for node in nodes:
+    """Import OCI archives into every node's containerd: nodes side by side, one archive at a time per node
+    (archives share base layers, which containerd locks while one import writes them)."""
+    def import_all(node):
         for archive in archives:
-            running.append(subprocess.Popen(["ctr", "-a", str(node.socket), "-n", "k8s.io", "images", "import",
-                                             str(archive)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
-    failed = [p.stderr.read().decode() for p in running if p.wait() != 0]
+            result = ctr(node, "images", "import", str(archive), check=False)
+            if result.returncode != 0:
+                return "{}: {}".format(node.name, result.stderr.strip())
+        return None
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(nodes) or 1) as pool:
+        failed = [error for error in pool.map(import_all, nodes) if error]
     if failed:
-        raise SystemExit("localkube: image import failed: " + failed[0].strip())
+        raise SystemExit("localkube: image import failed: " + failed[0])
 
 
 def nodes_of(s, plan):

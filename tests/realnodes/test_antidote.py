@@ -1,0 +1,65 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The antidote role on real nodes: its StatefulSets run the image of tools/images/recipes/antidote.py (built
+from the same AntidoteDB 0.2.2 release as the loopback tier), the nodes of a DC find each other by their DNS
+names, createDC and connectDCs go through the real kubelet's port-forward, and a marker written on each DC
+is read on the other. Data lives on local volumes.
+
+Not yet here: teardown + re-deploy on real nodes. Tried, the re-deployed DCs' metrics port (8087) refused
+the port-forward for minutes and the role failed; to be investigated (see the closing note of the session)."""
+import uuid
+
+import pytest
+
+from tests.helpers.ansible import REPO, run_playbook_json
+from tests.helpers.cluster import kubectl, recreate_pod
+from tests.realnodes.volumes import LocalVolumes
+
+PLAYBOOK = REPO / "playbooks" / "antidote.yml"
+FACTS = "Return antidote_dcs"
+
+
+@pytest.fixture(scope="module")
+def antidote(real_cluster):
+    volumes = LocalVolumes(real_cluster)
+    values = {"antidote_namespace": "antidote-" + uuid.uuid4().hex[:5], "antidote_replicas": 2,
+              "antidote_datacenters": [{"name": "dc1"}, {"name": "dc2"}], "antidote_storage_class": volumes.name,
+              "antidote_client_service_type": "ClusterIP", "antidote_wait_timeout": 420}
+    yield values
+    kubectl("delete", "namespace", values["antidote_namespace"], "--wait=false", check=False)
+    volumes.remove()
+
+
+def dcs(run):
+    return run.result(FACTS)["ansible_facts"]["antidote_dcs"]
+
+
+@pytest.fixture(scope="module")
+def first(antidote):
+    run = run_playbook_json(PLAYBOOK, antidote, timeout=1200)
+    assert not run.failed, run
+    return run
+
+
+def test_dcs_form_connect_and_replicate(first):
+    found = dcs(first)
+    assert sorted(found) == ["dc1", "dc2"]
+    for name, other in (("dc1", "dc2"), ("dc2", "dc1")):
+        assert found[name]["dc_id"], found[name]
+        assert other in (found[name]["replicated_to"] or {}), found[name]
+
+
+def test_second_run_changes_nothing(first, antidote):
+    again = run_playbook_json(PLAYBOOK, antidote, timeout=1200)
+    assert not again.failed and again.changed == 0, again
+
+
+def test_a_deleted_node_is_healed_and_the_dcs_reconnected_to_its_new_address(first, antidote):
+    """A recreated pod comes back with another IP: the other DC must learn it (connectDCs again), so the next
+    run changes exactly that, proves replication again, and the run after it changes nothing."""
+    recreate_pod(antidote["antidote_namespace"], "antidote-dc1-1", timeout=300)
+    healed = run_playbook_json(PLAYBOOK, antidote, timeout=1200)
+    assert not healed.failed, healed
+    assert [t for t in healed.changed_tasks() if "Connect the data centres" not in t] == [], healed
+    assert "dc2" in (dcs(healed)["dc1"]["replicated_to"] or {}), dcs(healed)["dc1"]
+    settled = run_playbook_json(PLAYBOOK, antidote, timeout=1200)
+    assert not settled.failed and settled.changed == 0, settled
