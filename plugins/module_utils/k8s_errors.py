@@ -90,9 +90,9 @@ def explain(error, params=None, variables=None, environ=None, retried=None):
                 .format(used, variables))
     if status == 403:
         # Whole: for an RBAC escalation the server's text is the list of the permissions that are missing.
+        whole = " ".join(text.split())
         return ("{} (403 Forbidden). The user of {} lacks this permission: grant it (docs/rbac/deployer.yaml "
-                "lists what the collection needs) or set {} to another user".format(" ".join(text.split()), used,
-                                                                                     variables))
+                "lists what the collection needs) or set {} to another user".format(whole, used, variables))
     if status == 500 and any(marker in text for marker in PERMANENT_SERVER_ERRORS):
         return ("the Kubernetes API server refused an object it cannot convert: {}. Not transient, not retried: "
                 "fix the value it names (a variable of the role that rendered it)".format(_clip(text)))
