@@ -76,8 +76,17 @@ def test_node_ports_listen_on_node_addresses_only(real_cluster):
         assert config["nodePortAddresses"] == [real_cluster.plan.node_ip(index) + "/32"]
 
 
+def full_name(image):
+    """The reference containerd stores: a short name is on docker.io, a single name in its library/."""
+    first = image.split("/", 1)[0]
+    if "/" in image and ("." in first or ":" in first or first == "localhost"):
+        return image
+    return "docker.io/" + (image if "/" in image else "library/" + image)
+
+
 def test_every_image_in_use_was_loaded_and_no_registry_is_configured(real_cluster):
-    images = {c["image"] for p in kubectl_json("get", "pods", "-A")["items"] for c in p["spec"]["containers"]}
+    images = {full_name(c["image"]) for p in kubectl_json("get", "pods", "-A")["items"]
+              for c in p["spec"]["containers"]}
     assert images, "no pods"
     for index in range(real_cluster.nodes):
         node_dir = real_cluster.home / "nodes" / "localkube-node-{}".format(index)
