@@ -73,7 +73,7 @@ demo: venv collection localkube-build
 # The systems that have an image (tools/images) run for real; inventories/local_real says which.
 demo-real: venv collection localkube-build
 	$(LOCALKUBE) up --fresh --nodes real
-	$(LOCALKUBE) load $$($(BIN)/python -m tools.images build | grep '\.tar$$')
+	$(LOCALKUBE) load $$($(BIN)/python -m tools.images build hazelcast | grep '\.tar$$')
 	$(BIN)/ansible-playbook -i inventories/local_real playbooks/site.yml
 
 demo-simulated: venv collection localkube-build
