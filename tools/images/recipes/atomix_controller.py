@@ -5,12 +5,16 @@ Contract the role relies on (upstream build/controller/Dockerfile at controller/
 `atomix-controller` on PATH (the role passes `--certs /etc/certs`), logging.yaml read from
 /etc/atomix (the role's ConfigMap), the readiness file /tmp/atomix-controller-ready (the role mounts
 an emptyDir at /tmp), the webhook server on port 443. Built from ../shared/vendor/atomix by
-tests/servers/atomix/build.py (static, CGO off), so no base layer; upstream's image is Alpine 3.15
+tests/servers/atomix/build.py (static, CGO off), with busybox for `stat`, which the readiness probe
+execs (upstream's Alpine has it); upstream's image is Alpine 3.15
 with user atomix, while the role runs this container as UID 0 with only NET_BIND_SERVICE."""
 import shutil
 from pathlib import Path
 
 from tests.servers.atomix.build import build
+
+PACKAGES = ("busybox-static",)
+VARIANT = "extract"
 
 IMAGE = "docker.io/atomix/controller:v1.0.0"
 CONFIG = {"Entrypoint": ["/usr/local/bin/atomix-controller"],
@@ -20,5 +24,7 @@ CONFIG = {"Entrypoint": ["/usr/local/bin/atomix-controller"],
 def populate(tree):
     target = tree / "usr" / "local" / "bin"
     target.mkdir(parents=True)
+    (tree / "bin").mkdir()
+    (tree / "bin" / "stat").symlink_to("/bin/busybox")
     shutil.copy2(Path(build("v1")) / "atomix-controller-v1.0.0", target / "atomix-controller")
     (tree / "tmp").mkdir(mode=0o1777)

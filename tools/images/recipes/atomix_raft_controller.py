@@ -5,12 +5,15 @@ Contract the role relies on (upstream build/controller/Dockerfile at stores/raft
 `atomix-raft-controller` (the role passes `--certs /etc/certs` and DEFAULT_NODE_IMAGE), logging.yaml
 from /etc/atomix, the readiness file in /tmp, the webhook server on port 443; it dials every Raft pod
 on 5678. Built from ../shared/vendor/atomix by tests/servers/atomix/build.py (static, CGO off, linked
-with -checklinkname=0 for dragonboat's old golang.org/x/net), so no base layer; upstream's image is
+with -checklinkname=0 for dragonboat's old golang.org/x/net), with busybox for `stat`, which the readiness probe execs; upstream's image is
 Alpine 3.15 with user atomix, while the role runs it as UID 0 with only NET_BIND_SERVICE."""
 import shutil
 from pathlib import Path
 
 from tests.servers.atomix.build import build
+
+PACKAGES = ("busybox-static",)
+VARIANT = "extract"
 
 IMAGE = "docker.io/atomix/raft-controller:v0.7.0"
 CONFIG = {"Entrypoint": ["/usr/local/bin/atomix-raft-controller"],
@@ -20,5 +23,7 @@ CONFIG = {"Entrypoint": ["/usr/local/bin/atomix-raft-controller"],
 def populate(tree):
     target = tree / "usr" / "local" / "bin"
     target.mkdir(parents=True)
+    (tree / "bin").mkdir()
+    (tree / "bin" / "stat").symlink_to("/bin/busybox")
     shutil.copy2(Path(build("v1")) / "atomix-raft-controller-v0.7.0", target / "atomix-raft-controller")
     (tree / "tmp").mkdir(mode=0o1777)
