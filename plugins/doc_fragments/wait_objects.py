@@ -56,6 +56,18 @@ options:
             description: The value that means ready.
             type: raw
             required: true
+      replace_stuck_pods:
+        description:
+          - For a StatefulSet, delete its pods of an older revision that are not Ready, once the StatefulSet's
+            controller has observed its current generation; while they are being replaced their failures do not
+            fail the wait.
+          - With podManagementPolicy C(OrderedReady) Kubernetes never replaces such a pod by itself, so a template
+            fixed after its first pod failed never rolls out (the "forced rollback" of the Kubernetes
+            documentation); with C(Parallel) the rolling update replaces them one at a time. Each pod is deleted
+            once, by UID; Ready pods are left to the rolling update. Ignored in check mode.
+          - The result lists the deleted pods in C(replaced_pods).
+        type: bool
+        default: false
 """
 
     WAIT_FOR = r"""
@@ -112,4 +124,16 @@ options:
             description: The value that means ready.
             type: raw
             required: true
+      replace_stuck_pods:
+        description:
+          - For a StatefulSet, delete its pods of an older revision that are not Ready, once the StatefulSet's
+            controller has observed its current generation; while they are being replaced their failures do not
+            fail the wait.
+          - With podManagementPolicy C(OrderedReady) Kubernetes never replaces such a pod by itself, so a template
+            fixed after its first pod failed never rolls out (the "forced rollback" of the Kubernetes
+            documentation); with C(Parallel) the rolling update replaces them one at a time. Each pod is deleted
+            once, by UID; Ready pods are left to the rolling update. Ignored in check mode.
+          - The result lists the deleted pods in C(replaced_pods).
+        type: bool
+        default: false
 """

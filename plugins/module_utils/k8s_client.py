@@ -187,9 +187,13 @@ class Kube(object):
             query["dryRun"] = "All"
         return self.request("PATCH", path, query, body=obj, content_type="application/apply-patch+yaml")
 
-    def delete(self, path, missing_ok=True, propagation="Background"):
+    def delete(self, path, missing_ok=True, propagation="Background", uid=None):
+        """DELETE; with `uid`, only that incarnation of the name (a newer one is left alone: 409)."""
+        body = {"propagationPolicy": propagation}
+        if uid:
+            body["preconditions"] = {"uid": uid}
         try:
-            return self.request("DELETE", path, body={"propagationPolicy": propagation})
+            return self.request("DELETE", path, body=body)
         except KubeError as error:
             if missing_ok and error.status == 404:
                 return None

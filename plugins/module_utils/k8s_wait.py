@@ -11,6 +11,7 @@ import threading
 import time
 
 from ansible_collections.stateful.datastores.plugins.module_utils import diagnostics, readiness
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import KubeError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s_resources import Resource, ResourceCatalog
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s_selectors import matches
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s_watch import list_and_watch
@@ -37,6 +38,7 @@ WAIT_OBJECT_SPEC = {
         "path": {"type": "str", "required": True},
         "value": {"type": "raw", "required": True},
     }},
+    "replace_stuck_pods": {"type": "bool", "default": False},
 }
 
 
@@ -62,6 +64,7 @@ class Target(object):
         self.selector = ",".join(spec.get("label_selectors") or [])
         self.ready_after = None
         self.verdict = None
+        self.replaced = {}  # uid -> pod name
 
     @property
     def query(self):
@@ -88,6 +91,7 @@ class Target(object):
             "state": verdict.state if verdict else "waiting", "reason": verdict.reason if verdict else "NotObserved",
             "message": verdict.message if verdict else "not observed yet",
             "ready_after": None if self.ready_after is None else round(self.ready_after, 3),
+            "replaced_pods": sorted(self.replaced.values()),
         }
 
 
@@ -208,6 +212,8 @@ class Waiter(object):
 
     def _judge(self, elapsed):
         for target in self.targets:
+            if target.spec.get("replace_stuck_pods") and not self.check_mode:
+                self._replace_stuck_pods(target)
             target.verdict = self._verdict(target)
             if target.verdict.state == "ready" and target.ready_after is None:
                 target.ready_after = elapsed
@@ -227,13 +233,36 @@ class Waiter(object):
                     return verdict
         return verdicts[0]
 
+    def _replace_stuck_pods(self, target):
+        """Delete a StatefulSet's not-Ready pods of an older revision rather than wait for the rolling update."""
+        if target.resource.kind != "StatefulSet":
+            return
+        for obj in self.collections[target.group_key].objects.values():
+            for pod in readiness.old_revision_pods_not_ready(obj, self._pods_of(obj)):
+                metadata = pod["metadata"]
+                if metadata["uid"] in target.replaced:
+                    continue
+                try:
+                    self.kube.delete(PODS.object_path(metadata["name"], metadata["namespace"]), uid=metadata["uid"])
+                except KubeError as error:
+                    if error.status != 409:  # 409: the name already belongs to a newer pod
+                        raise
+                target.replaced[metadata["uid"]] = metadata["name"]
+
+    def _pods_of(self, obj):
+        selector = obj.get("spec", {}).get("selector") or {}
+        pods = self._collection(PODS, obj.get("metadata", {}).get("namespace")).objects.values()
+        return [p for p in pods if matches(selector, p.get("metadata", {}).get("labels"))]
+
     def _evaluate(self, target, obj):
         namespace = obj.get("metadata", {}).get("namespace")
         extra = {}
         if target.resource.kind in WORKLOADS_WITH_PODS:
-            selector = obj.get("spec", {}).get("selector") or {}
-            pods = self._collection(PODS, namespace).objects.values()
-            extra["pods"] = [p for p in pods if matches(selector, p.get("metadata", {}).get("labels"))]
+            extra["pods"] = self._pods_of(obj)
+            if target.spec.get("replace_stuck_pods"):
+                # Pods being replaced are not failures; before the new template is observed, none can be told apart.
+                extra["pods"] = [p for p in extra["pods"] if p["metadata"].get("uid") not in target.replaced
+                                 and (_pod_ready(p) or not readiness.generation_pending(obj))]
         elif target.resource.kind == "Service":
             name = obj["metadata"]["name"]
             slices = self._collection(SLICES, namespace).objects.values()

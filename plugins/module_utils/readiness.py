@@ -195,7 +195,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def _generation_pending(obj: dict) -> Optional[str]:
+def generation_pending(obj: dict) -> Optional[str]:
     generation = _int(_dig(obj, "metadata", "generation"))
     observed = _int(_dig(obj, "status", "observedGeneration"))
     if generation and observed < generation:
@@ -464,7 +464,7 @@ def _first(checks: Iterable[Tuple[bool, str]]) -> Optional[str]:
 
 def _deployment(obj: dict, inputs: _Inputs) -> Verdict:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    pending = _generation_pending(obj)
+    pending = generation_pending(obj)
     if pending:
         return _owned_pods_verdict(obj, inputs, "GenerationNotObserved", pending)
     want = _int(spec.get("replicas"), 1)
@@ -516,7 +516,7 @@ def _statefulset_rollout(spec: dict, status: dict, want: int) -> Optional[Tuple[
 
 def _statefulset(obj: dict, inputs: _Inputs) -> Verdict:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    pending = _generation_pending(obj)
+    pending = generation_pending(obj)
     if pending:
         return _owned_pods_verdict(obj, inputs, "GenerationNotObserved", pending)
     want = _int(spec.get("replicas"), 1)
@@ -532,23 +532,25 @@ def _statefulset(obj: dict, inputs: _Inputs) -> Verdict:
         parts.append(rollout[1])
     if reason is None:
         return _verdict(READY, "Ready", obj, ", ".join(parts))
-    stuck = _stuck_old_revision_pods(obj, inputs.pods)
+    ordered = (spec.get("podManagementPolicy") or "OrderedReady") == "OrderedReady"
+    stuck = [_pod_name(p) for p in old_revision_pods_not_ready(obj, inputs.pods)] if ordered else []
     if stuck:
         parts.append(_stuck_hint(obj, stuck))
     return _owned_pods_verdict(obj, inputs, reason, ", ".join(parts))
 
 
-def _stuck_old_revision_pods(obj: dict, pods: List[dict]) -> List[str]:
-    """Pods of an older revision that are not Ready, which an OrderedReady rollout never replaces.
+def old_revision_pods_not_ready(obj: dict, pods: List[dict]) -> List[dict]:
+    """A StatefulSet's pods of an older revision that are not Ready, once it observed its current generation.
 
-    Kubernetes waits for a pod to be Ready before it updates it (kubernetes/kubernetes#67250): once a bad
+    A rolling update replaces a pod only after the pods above it are Ready; with podManagementPolicy
+    OrderedReady it never replaces a pod that is not Ready (kubernetes/kubernetes#67250): once a bad
     template has been fixed, the crashing pod of the bad revision stays until someone deletes it."""
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
     update = status.get("updateRevision")
-    if (spec.get("podManagementPolicy") or "OrderedReady") != "OrderedReady" or not update \
+    if not update or generation_pending(obj) \
             or _dig(spec, "updateStrategy", "type", default="RollingUpdate") != "RollingUpdate":
         return []
-    return [_pod_name(p) for p in pods if not _pod_ready(p)
+    return [p for p in pods if not _pod_ready(p)
             and _dig(p, "metadata", "labels", "controller-revision-hash") not in (None, update)]
 
 
@@ -563,7 +565,7 @@ def _stuck_hint(obj: dict, stuck: List[str]) -> str:
 
 def _daemonset(obj: dict, inputs: _Inputs) -> Verdict:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    pending = _generation_pending(obj)
+    pending = generation_pending(obj)
     if pending:
         return _owned_pods_verdict(obj, inputs, "GenerationNotObserved", pending)
     desired = _int(status.get("desiredNumberScheduled"))
@@ -842,7 +844,7 @@ def _generic(obj: dict) -> Verdict:
         return _verdict(READY, "Exists", obj, "exists (no readiness rule for this kind and no Ready condition)")
     # custom controllers need not report observedGeneration; judge it only when they do
     reported = _dig(obj, "status", "observedGeneration") is not None
-    pending = _stale_condition(obj, ready) or (_generation_pending(obj) if reported else None)
+    pending = _stale_condition(obj, ready) or (generation_pending(obj) if reported else None)
     if pending:
         return _verdict(WAITING, "GenerationNotObserved", obj, pending)
     if _is_true(ready):

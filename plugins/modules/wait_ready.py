@@ -101,6 +101,10 @@ objects:
     ready_after:
       description: Seconds from the start of the wait until the object was first seen ready.
       type: float
+    replaced_pods:
+      description: Pods deleted because of O(objects[].replace_stuck_pods).
+      type: list
+      elements: str
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -107,3 +107,27 @@ def test_bad_input_names_the_option():
     assert rc != 0 and "objects[0].namespace" in result["msg"], result
     rc, result = run_module("stateful.datastores.wait_ready", {"objects": [{"kind": "Widget", "name": "x"}]})
     assert rc != 0 and "api_version" in result["msg"], result
+
+
+def test_replace_stuck_pods_rolls_out_a_template_fixed_after_its_first_pod_failed(namespace):
+    """The real StatefulSet controller never replaces a crashing pod of an older revision (OrderedReady)."""
+    broken = statefulset(namespace, "raft", replicas=2)
+    broken["spec"]["template"]["metadata"]["labels"]["localkube.io/fail"] = "CrashLoopBackOff"
+    apply(broken)
+    rc, result = wait(namespace, [{"kind": "StatefulSet", "name": "raft"}], timeout=30)
+    assert rc != 0 and "CrashLoopBackOff" in result["msg"] and "raft-0" in result["msg"], result
+    apply(statefulset(namespace, "raft", replicas=2))
+
+    rc, result = wait(namespace, [{"kind": "StatefulSet", "name": "raft"}], timeout=5)
+    assert rc != 0 and "kubectl delete pod -n {} raft-0".format(namespace) in result["msg"], result["msg"]
+
+    rc, result = wait(namespace, [{"kind": "StatefulSet", "name": "raft", "replace_stuck_pods": True}], timeout=60)
+    assert rc == 0, result["msg"]
+    assert result["objects"][0]["replaced_pods"] == ["raft-0"]
+    revision = kubectl("get", "statefulset", "raft", "-n", namespace, "-o", "jsonpath={.status.updateRevision}").stdout
+    pods = kubectl("get", "pods", "-n", namespace, "-l", "app=raft", "-o",
+                   "jsonpath={.items[*].metadata.labels.controller-revision-hash}").stdout.split()
+    assert pods == [revision, revision]
+
+    rc, again = wait(namespace, [{"kind": "StatefulSet", "name": "raft", "replace_stuck_pods": True}], timeout=10)
+    assert rc == 0 and again["objects"][0]["replaced_pods"] == [], again

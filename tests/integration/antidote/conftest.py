@@ -36,6 +36,10 @@ def forward_every_pod(namespace, nodes):
 
 @pytest.fixture
 def real_nodes():
-    """Two DCs of two fresh real nodes each (antidote@antidote-dcK-i.antidote-dcK), not yet joined."""
+    """Two DCs of two fresh real nodes each (antidote@antidote-dcK-i.antidote-dcK), not yet joined.
+
+    The nodes' state and logs go to the teardown's captured output, which pytest shows when the test failed.
+    """
     with AntidoteNodes(dcs=2, nodes=2) as nodes:
         yield nodes
+        nodes.report()

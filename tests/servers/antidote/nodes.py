@@ -268,8 +268,17 @@ class AntidoteNodes:
     def __enter__(self):
         return self.start()
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, exc_type, *_exc_info):
+        if exc_type is not None:
+            self.report()
         self.stop()
+
+    def report(self):
+        """Every node's state and log tail, for a failed test's captured output."""
+        for node in self.nodes.values():
+            state = "running" if node.alive() else "exited with %s" % (node.process and node.process.returncode)
+            print("antidote: %r %s; %s:\n%s" % (node, state, node.log_path, node.log_tail(60)),
+                  file=self.out, flush=True)
 
     # -- the same questions the stand-in answers
 
