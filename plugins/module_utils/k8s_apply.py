@@ -2,6 +2,7 @@
 """Server-side apply of many objects through one client, telling created, updated and unchanged apart."""
 import copy
 
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import KubeError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s_resources import ResourceCatalog
 
 # Fields the API server sets on writes; an apply that changes nothing else changed nothing.
@@ -39,12 +40,13 @@ def check_definitions(definitions):
 
 
 class Applier(object):
-    def __init__(self, kube, field_manager, force=True, dry_run=False):
+    def __init__(self, kube, field_manager, force=True, dry_run=False, create_only=False):
         self.kube = kube
         self.catalog = ResourceCatalog(kube)
         self.field_manager = field_manager
         self.force = force
         self.dry_run = dry_run
+        self.create_only = create_only
         self.applied = []
 
     def apply_all(self, definitions, default_namespace=None):
@@ -80,6 +82,8 @@ class Applier(object):
             return entry
         path = resource.object_path(metadata["name"], namespace)
         before = self.kube.get(path, missing_ok=True)
+        if self.create_only:
+            return self._create(entry, resource, namespace, path, body, before)
         after = self.kube.apply(path, body, self.field_manager, force=self.force, dry_run=self.dry_run)
         # Not by resourceVersion: re-applying an unchanged Namespace still writes it.
         if before is None:
@@ -87,4 +91,21 @@ class Applier(object):
         else:
             result = "unchanged" if _comparable(before) == _comparable(after) else "updated"
         entry.update(result=result, object=without_secret_values(after))
+        return entry
+
+    def _create(self, entry, resource, namespace, path, body, before):
+        """Create when absent; an object that exists, or that a concurrent writer created first, is left as it is."""
+        if before is None:
+            query = {"fieldManager": self.field_manager}
+            if self.dry_run:
+                query["dryRun"] = "All"
+            try:
+                created = self.kube.request("POST", resource.collection_path(namespace), query, body=body)
+                entry.update(result="created", object=without_secret_values(created))
+                return entry
+            except KubeError as error:
+                if error.status != 409:
+                    raise
+            before = self.kube.get(path)
+        entry.update(result="unchanged", object=without_secret_values(before))
         return entry

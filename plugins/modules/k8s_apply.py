@@ -45,6 +45,14 @@ options:
     description: Take over fields that another field manager set (for example by C(kubectl edit)).
     type: bool
     default: true
+  create_only:
+    description:
+      - Create the objects that do not exist and leave every existing object as it is, with a plain create
+        instead of server-side apply.
+      - Of two runs that create the same object at once, one creates it and the other reports it unchanged,
+        so a generated value (such as a Secret's) is written once.
+    type: bool
+    default: false
   wait_timeout:
     description: Seconds to wait for all of O(wait_for) together.
     type: int
@@ -109,6 +117,7 @@ def argument_spec():
         "namespace": {"type": "str"},
         "field_manager": {"type": "str", "default": "stateful.datastores"},
         "force_conflicts": {"type": "bool", "default": True},
+        "create_only": {"type": "bool", "default": False},
         "wait_for": {"type": "list", "elements": "dict", "default": [], "options": WAIT_OBJECT_SPEC},
         "wait_timeout": {"type": "int", "default": 300},
     })
@@ -134,7 +143,8 @@ def main():
         module.fail_json(msg="; ".join(problems))
     # Transient API failures are retried within wait_timeout, not a fixed minute.
     kube = kube_from_module(module, retry_deadline=max(1, params["wait_timeout"]))
-    applier = Applier(kube, params["field_manager"], force=params["force_conflicts"], dry_run=module.check_mode)
+    applier = Applier(kube, params["field_manager"], force=params["force_conflicts"], dry_run=module.check_mode,
+                      create_only=params["create_only"])
     try:
         applier.apply_all(params["definition"], params["namespace"])
     except (UnknownKind, KubeError, ValueError) as error:

@@ -111,3 +111,27 @@ def test_an_unknown_kind_names_it(fresh_namespace):
                                           "metadata": {"name": "w"}}])
     assert rc != 0
     assert "Widget" in result["msg"] and "example.invalid/v1" in result["msg"], result["msg"]
+
+
+def test_create_only_writes_a_generated_secret_once_even_when_two_runs_race(namespace):
+    """Two processes create the same Secret with different values at the same moment: one value wins, for good."""
+    import base64
+    from concurrent.futures import ThreadPoolExecutor
+
+    def secret(value):
+        return [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "cookie"}, "stringData": {"cookie": value}}]
+
+    values = ["first-" + uuid.uuid4().hex, "second-" + uuid.uuid4().hex]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = list(pool.map(lambda value: apply(namespace, secret(value), create_only=True), values))
+    assert [rc for rc, _result in outcomes] == [0, 0], outcomes
+    assert sorted(results(result)["Secret"] for _rc, result in outcomes) == ["created", "unchanged"]
+    stored = kubectl("get", "secret", "cookie", "-n", namespace, "-o", "jsonpath={.data.cookie}").stdout
+    winner = values[[results(result)["Secret"] for _rc, result in outcomes].index("created")]
+    assert base64.b64decode(stored).decode() == winner
+
+    rc, again = apply(namespace, secret("third"), create_only=True)
+    assert rc == 0 and again["changed"] is False and results(again)["Secret"] == "unchanged", again
+    assert kubectl("get", "secret", "cookie", "-n", namespace, "-o", "jsonpath={.data.cookie}").stdout == stored
+    returned = json.dumps([result["resources"] for _rc, result in outcomes + [(rc, again)]])
+    assert all(value not in returned for value in values + ["third"])
