@@ -15,8 +15,9 @@ def unavailable():
     return "; ".join(machine) if machine else None
 
 
-# The recipes whose roles run in this tier (opensearch and atomix_* build, but do not run here yet).
-RECIPES = ("busybox", "hazelcast", "elasticsearch2", "loklak", "antidote")
+# The recipes whose roles run in this tier (opensearch builds, but does not run here yet).
+RECIPES = ("busybox", "hazelcast", "elasticsearch2", "loklak", "antidote",
+           "atomix_controller", "atomix_controller_init", "atomix_raft_controller", "atomix_raft_node")
 
 
 def start_real_cluster():

@@ -1,0 +1,79 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The atomix role (Atomix 1.x, its default generation) on real nodes: the controllers and the Raft nodes run in
+real pods from the images of tools/images/recipes/atomix_*.py. The raft controller dials every Raft pod over the
+pod network, and only what the nodes answer makes replicas, partitions and the store Ready: nothing here is
+played by a stand-in. The Raft nodes run as a non-root user on local volumes that start root-owned, as a fresh
+cloud disk does."""
+import os
+import uuid
+
+import pytest
+
+from tests.helpers.ansible import REPO, run_playbook_json
+from tests.helpers.cluster import kubectl, kubectl_json
+from tests.realnodes.volumes import LocalVolumes
+
+PLAYBOOK = REPO / "playbooks" / "atomix.yml"
+NODE_GROUP = 65532
+
+
+@pytest.fixture(scope="module")
+def atomix(real_cluster):
+    volumes = LocalVolumes(real_cluster)
+    values = {"atomix_namespace": "atomix-" + uuid.uuid4().hex[:5], "atomix_storage_class": volumes.name,
+              "atomix_partitions": 2, "atomix_wait_timeout": 420}
+    first = deploy(values)
+    yield values, first
+    kubectl("delete", "namespace", values["atomix_namespace"], "--wait=false", check=False)
+    volumes.remove()
+
+
+def deploy(values, **more):
+    return run_playbook_json(PLAYBOOK, dict(values, **more), timeout=900)
+
+
+def items(kind, namespace):
+    return kubectl_json("get", kind, "-n", namespace)["items"]
+
+
+def test_every_replica_of_every_partition_is_ready_on_real_pods(atomix, real_cluster):
+    values, first = atomix
+    assert not first.failed, first
+    namespace = values["atomix_namespace"]
+    replicas = items("raftreplicas.raft.atomix.io", namespace)
+    assert len(replicas) == 2 * 3 and {r["status"]["state"] for r in replicas} == {"Ready"}, replicas
+    partitions = items("raftpartitions.raft.atomix.io", namespace)
+    assert sorted((p["metadata"]["name"], p["status"]["state"]) for p in partitions) == [
+        ("raft-1", "Ready"), ("raft-2", "Ready")]
+    assert all(p["status"].get("leader") for p in partitions), "each partition elected a leader"
+    pods = [p for p in items("pods", namespace) if p["metadata"]["name"].startswith("raft-")]
+    assert sorted(p["metadata"]["name"] for p in pods) == ["raft-0", "raft-1", "raft-2"]
+    assert len({p["spec"]["nodeName"] for p in pods}) >= 2
+
+
+def test_the_raft_logs_are_on_the_volumes_written_by_the_non_root_nodes(atomix):
+    values, _first = atomix
+    namespace = values["atomix_namespace"]
+    for ordinal in range(3):
+        claim = kubectl_json("get", "pvc", "atomix-data-raft-{}".format(ordinal), "-n", namespace)
+        volume = kubectl_json("get", "pv", claim["spec"]["volumeName"])
+        root = volume["spec"]["local"]["path"]
+        assert os.stat(root).st_gid == NODE_GROUP, "kubelet applied the fsGroup the role added"
+        written = [os.path.join(top, name) for top, _dirs, files in os.walk(root) for name in files]
+        assert written and all(os.stat(path).st_uid == NODE_GROUP for path in written), written
+
+
+def test_second_run_changes_nothing(atomix):
+    values, _first = atomix
+    again = deploy(values)
+    assert not again.failed and again.changed == 0, again
+
+
+def test_teardown_completes_while_the_controllers_run_and_keeps_the_claims(atomix):
+    values, _first = atomix
+    namespace = values["atomix_namespace"]
+    down = deploy(values, atomix_state="absent")
+    assert not down.failed, down
+    assert items("raftclusters.raft.atomix.io", namespace) == []
+    assert [p["metadata"]["name"] for p in items("pods", namespace)] == []
+    assert len(items("pvc", namespace)) == 3, "teardown without purge keeps the claims"
