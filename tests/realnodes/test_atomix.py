@@ -49,6 +49,8 @@ def test_every_replica_of_every_partition_is_ready_on_real_pods(atomix, real_clu
     pods = [p for p in items("pods", namespace) if p["metadata"]["name"].startswith("raft-")]
     assert sorted(p["metadata"]["name"] for p in pods) == ["raft-0", "raft-1", "raft-2"]
     assert len({p["spec"]["nodeName"] for p in pods}) >= 2
+    restarts = {p["metadata"]["name"]: [c["restartCount"] for c in p["status"]["containerStatuses"]] for p in pods}
+    assert all(counts == [0] for counts in restarts.values()), "the nodes found their data directory writable"
 
 
 def test_the_raft_logs_are_on_the_volumes_written_by_the_non_root_nodes(atomix):
