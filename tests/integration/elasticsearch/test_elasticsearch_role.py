@@ -261,16 +261,16 @@ def claims(namespace):
 # -- validation and check mode ----------------------------------------------------------------------
 
 BAD_CASES = [
-    ("uppercase name", {"elasticsearch_name": "ES"}, "elasticsearch_name must be a DNS-1123 label of at most 40"),
-    ("name too long", {"elasticsearch_name": "e" * 41}, "elasticsearch_name must be a DNS-1123 label of at most 40"),
-    ("bad namespace", {"elasticsearch_namespace": "Bad_NS"}, "elasticsearch_namespace must be a DNS-1123 label"),
-    ("no replicas", {"elasticsearch_replicas": 0}, "elasticsearch_replicas must be at least 1, got 0"),
+    ("uppercase name", {"elasticsearch_name": "ES"}, "elasticsearch_name must be a DNS label of at most 40"),
+    ("name too long", {"elasticsearch_name": "e" * 41}, "elasticsearch_name must be a DNS label of at most 40"),
+    ("bad namespace", {"elasticsearch_namespace": "Bad_NS"}, "elasticsearch_namespace must be a DNS label"),
+    ("no replicas", {"elasticsearch_replicas": 0}, "elasticsearch_replicas must be a whole number of at least 1, got 0"),
     ("replicas not a number", {"elasticsearch_replicas": "three"}, "elasticsearch_replicas"),
     ("version 9", {"elasticsearch_version": "9.0.0"}, "elasticsearch_version must be a pinned Elasticsearch 7.17.x or 8.x.y"),
     ("unpinned version", {"elasticsearch_version": "latest"}, "got 'latest'"),
     ("heap above the memory limit", {"elasticsearch_heap_size": "1g"},
-     "elasticsearch_heap_size 1g (1024 MiB) must be less than the memory limit in elasticsearch_resources.limits.memory "
-     "(512Mi, 512 MiB)"),
+     "elasticsearch_heap_size sets a heap of 1024 MiB (-Xmx), not below the container memory limit 512Mi "
+     "(elasticsearch_resources.limits.memory)"),
     ("heap not a JVM size", {"elasticsearch_heap_size": "lots"}, "elasticsearch_heap_size must be a JVM size in m or g"),
     ("storage size", {"elasticsearch_storage_size": "big"}, "elasticsearch_storage_size must be a positive Kubernetes quantity"),
     ("unknown resource", {"elasticsearch_resources": {"requests": {"gpu": "1"}}},
@@ -279,16 +279,16 @@ BAD_CASES = [
      "elasticsearch_config may not set cluster.initial_master_nodes"),
     ("discovery in config", {"elasticsearch_config": {"discovery.seed_hosts": ["x"], "indices.queries.cache.size": "5%"}},
      "elasticsearch_config may not set discovery.seed_hosts"),
-    ("small max_map_count", {"elasticsearch_max_map_count": 1000}, "elasticsearch_max_map_count must be at least 262144"),
-    ("bad Secret name", {"elasticsearch_credentials_secret": "My_Secret"}, "elasticsearch_credentials_secret must be empty"),
+    ("small max_map_count", {"elasticsearch_max_map_count": 1000}, "elasticsearch_max_map_count must be a whole number of at least 262144"),
+    ("bad Secret name", {"elasticsearch_credentials_secret": "My_Secret"}, "elasticsearch_credentials_secret must be a DNS name"),
     ("unknown service type", {"elasticsearch_service_type": "External"}, "elasticsearch_service_type"),
     ("unknown status", {"elasticsearch_wait_for_status": "blue"}, "elasticsearch_wait_for_status"),
     ("unknown anti-affinity", {"elasticsearch_anti_affinity": "sometimes"}, "elasticsearch_anti_affinity"),
     ("unknown storage class", {"elasticsearch_storage_class": "no-such-class"},
-     "elasticsearch_storage_class 'no-such-class' is not a StorageClass of this cluster"),
+     'elasticsearch_storage_class "no-such-class" is not a StorageClass of this cluster'),
 ]
 VALIDATION_TASKS = ("Validating arguments against arg spec 'main'", "Fail on values the argument specs cannot check",
-                    "Fail when the StorageClass does not exist")
+                    "Check the connection, the namespace and the StorageClass before writing")
 
 
 def test_bad_input_fails_before_anything_is_created(deployment):
