@@ -135,18 +135,18 @@ BAD_CASES = [
      "replicas 3 is more than the ring size 2"),
     ("no DCs", {"antidote_datacenters": []}, "antidote_datacenters must be a non-empty list"),
     ("unknown storage class", {"antidote_storage_class": "no-such-class"},
-     "antidote_storage_class 'no-such-class' is not a StorageClass of this cluster"),
+     "antidote_storage_class 'no-such-class': no such StorageClass"),
     ("replicas of the wrong type", {"antidote_replicas": "three"}, "antidote_replicas"),
     ("DC list of the wrong type", {"antidote_datacenters": "dc1"}, "antidote_datacenters"),
     ("DC entry without a name", {"antidote_datacenters": [{"replicas": 2}]}, "name"),
     ("unknown client service type", {"antidote_client_service_type": "External"}, "antidote_client_service_type"),
-    ("bad namespace", {"antidote_namespace": "Not_A_Namespace"}, "antidote_namespace must be a DNS-1123 label"),
+    ("bad namespace", {"antidote_namespace": "Not_A_Namespace"}, "antidote_namespace must be a DNS label"),
     ("bad storage size", {"antidote_storage_size": "lots"}, "antidote_storage_size must be a positive"),
 ]
 
 
 VALIDATION_TASKS = ("Validating arguments against arg spec 'main'", "Fail on values the argument specs cannot check",
-                    "Fail when the StorageClass does not exist")
+                    "Check the connection, the namespace and the StorageClass before writing")
 
 
 def test_bad_input_fails_before_anything_is_created(deployment):
