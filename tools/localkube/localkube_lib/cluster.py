@@ -203,6 +203,20 @@ def kubectl(s, *args, stdin=None, check=True):
     return result
 
 
+def have_condition(s, condition, *resources):
+    """True when every listed object has `condition` True (`kubectl wait` errors out on an object that has
+    no status.conditions yet, such as a CRD in its first milliseconds)."""
+    result = kubectl(s, "get", "-o", "json", *resources, check=False)
+    if result.returncode != 0:
+        return False
+    listed = json.loads(result.stdout)
+    items = listed.get("items", [listed]) if listed.get("kind", "").endswith("List") else [listed]
+    return bool(items) and all(
+        any(c.get("type") == condition and c.get("status") == "True"
+            for c in (item.get("status") or {}).get("conditions") or ())
+        for item in items)
+
+
 def node_manifest(index):
     name = "localkube-node-{}".format(index)
     zone = "zone-{}".format("abc"[index % 3])
@@ -284,13 +298,13 @@ def up(fresh=False, nodes=None):
 
 def up_kwok_nodes(s, argv):
     kubectl(s, "apply", "--server-side", "-f", str(s.bin / "kwok-crds"))
-    kubectl(s, "wait", "--for=condition=Established", "--timeout=30s",
-            *["crd/{}.kwok.x-k8s.io".format(plural) for plural in KWOK_PLURALS])
+    crds = ["crd/{}.kwok.x-k8s.io".format(plural) for plural in KWOK_PLURALS]
+    wait_for("KWOK CRDs Established", lambda: have_condition(s, "Established", *crds), 30, s, "kube-apiserver")
     for name in ("kube-controller-manager", "kube-scheduler", "kwok"):
         start(s, name, argv[name])
     nodes = {"apiVersion": "v1", "kind": "List", "items": [node_manifest(i) for i in range(s.nodes)]}
     kubectl(s, "apply", "--server-side", "-f", "-", stdin=json.dumps(nodes))
-    kubectl(s, "wait", "--for=condition=Ready", "--timeout=60s", "node", "--all")
+    wait_for("nodes Ready", lambda: have_condition(s, "Ready", "nodes"), 60, s, "kwok")
 
 
 def up_real_nodes(s, argv, started):
@@ -304,7 +318,7 @@ def up_real_nodes(s, argv, started):
     realnodes.start_nodes(s, s.plan, server, s.bin / "kubelet", archives, started)
     wait_for("{} nodes to register".format(s.nodes), lambda: len(kubectl(
         s, "get", "nodes", "-o", "name", check=False).stdout.split()) >= s.nodes, 120, s, "kube-apiserver")
-    kubectl(s, "wait", "--for=condition=Ready", "--timeout=120s", "node", "--all")
+    wait_for("nodes Ready", lambda: have_condition(s, "Ready", "nodes"), 120, s, "kube-apiserver")
     log("{} real nodes Ready after {:.1f}s".format(s.nodes, time.monotonic() - started))
     wait_for("default ServiceAccount in kube-system", lambda: kubectl(
         s, "-n", "kube-system", "get", "serviceaccount", "default", check=False).returncode == 0,
