@@ -70,10 +70,13 @@ demo: venv collection localkube-build
 		echo "make demo: real nodes are not available on this machine (see above): SIMULATED nodes (KWOK) instead"; \
 		$(MAKE) --no-print-directory demo-simulated; fi
 
-# The systems that have an image (tools/images) run for real; inventories/local_real says which.
+# The images of the systems inventories/local_real deploys, built here (tools/images).
+DEMO_IMAGES = antidote elasticsearch2 loklak hazelcast atomix_controller atomix_controller_init \
+	atomix_raft_controller atomix_raft_node
+
 demo-real: venv collection localkube-build
 	$(LOCALKUBE) up --fresh --nodes real
-	$(LOCALKUBE) load $$($(BIN)/python -m tools.images build hazelcast | grep '\.tar$$')
+	$(LOCALKUBE) load $$($(BIN)/python -m tools.images build $(DEMO_IMAGES) | grep '\.tar$$')
 	$(BIN)/ansible-playbook -i inventories/local_real playbooks/site.yml
 
 demo-simulated: venv collection localkube-build

@@ -145,8 +145,9 @@ class JsonPlaybookRun(PlaybookRun):
                 for task, result in self.results() if result.get("failed")]
 
     def __repr__(self):
-        return "JsonPlaybookRun(rc={}, changed={})\nfailures: {}\n{}".format(
-            self.rc, self.changed_tasks(), json.dumps(self.failures(), default=str)[:6000], self.stderr[-3000:])
+        return "JsonPlaybookRun(rc={}, changed={})\nmessages: {}\nfailures: {}\n{}".format(
+            self.rc, self.changed_tasks(), self.messages[:20000], json.dumps(self.failures(), default=str)[:6000],
+            self.stderr[-3000:])
 
 
 def run_playbook_json(playbook, extra_vars=None, check=False, env=None, run_class=None, **kwargs):

@@ -28,4 +28,4 @@ def test_inventory_variables_are_declared(inventory):
         if not owners or not any(name in declared(role) for role in owners):
             unknown.append(name)
     assert not unknown, "{}: not declared by any role: {}".format(inventory, unknown)
-    assert set(values.get("datastores_systems", [])) <= {"antidote", "elasticsearch", "hazelcast", "atomix"}
+    assert set(values.get("datastores_systems", [])) <= {"antidote", "elasticsearch", "loklak", "hazelcast", "atomix"}

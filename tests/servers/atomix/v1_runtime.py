@@ -10,6 +10,7 @@ process runs in the same namespace, bound to the pod's IP, with the raft.yaml of
 controller made and the pod's DNS name in the namespace's /etc/hosts; it is restarted when its pod
 is replaced (another UID or IP) and stopped when the pod goes; the pod's object stays until its
 process has stopped (a finalizer of this harness), as a kubelet keeps it until the container ends.
+Likewise a controller process is restarted when its Deployment's pod is replaced (a rollout restart).
 """
 import os
 import subprocess
@@ -49,6 +50,7 @@ class V1Runtime(object):
         self.api = admin_client(admin_kubeconfig)
         self.core = client.CoreV1Api(self.api)
         self.controllers = {}
+        self.controller_runs = {}  # name -> (pod uid when started, popen arguments)
         self.nodes = {}  # pod name -> (uid, ip, process)
         self.announced = set()  # pods whose node listens and whose object says so
         self.errors = []
@@ -92,9 +94,32 @@ class V1Runtime(object):
                "METRICS_BIND_ADDRESS": "127.0.0.1:{}".format(free_port()), "WEBHOOK_PORT": str(free_port())}
         if self._stop.is_set():
             return
-        self.controllers[name] = self.sealed.popen(
-            [os.path.join(self.bindir, CONTROLLERS[name]), "--certs", certs], directory, env,
-            os.path.join(self.workdir, name + ".log"))
+        arguments = ([os.path.join(self.bindir, CONTROLLERS[name]), "--certs", certs], directory, env,
+                     os.path.join(self.workdir, name + ".log"))
+        self.controller_runs[name] = (self._controller_pod(name, self.core.list_namespaced_pod(self.namespace).items),
+                                      arguments)
+        self.controllers[name] = self.sealed.popen(*arguments)
+
+    @staticmethod
+    def _controller_pod(name, pods):
+        """The UID of the newest live pod of the controller's Deployment (None before it has one)."""
+        pods = [p for p in pods
+                if p.metadata.name.startswith(name + "-") and not p.metadata.deletion_timestamp
+                and any(o.kind == "ReplicaSet" and o.name.rsplit("-", 1)[0] == name
+                        for o in p.metadata.owner_references or ())]
+        return max(pods, key=lambda p: p.metadata.creation_timestamp).metadata.uid if pods else None
+
+    def _restart_replaced_controllers(self):
+        if not self.controller_runs:
+            return
+        pods = self.core.list_namespaced_pod(self.namespace).items
+        for name, (uid, arguments) in list(self.controller_runs.items()):
+            current = self._controller_pod(name, pods)
+            if current and current != uid:
+                self.controller_runs[name] = (current, arguments)
+                if uid:  # the pod it stood for was replaced, not merely created after the process
+                    _stop_process(self.controllers[name])
+                    self.controllers[name] = self.sealed.popen(*arguments)
 
     def _config_map(self, name):
         """The ConfigMap once it exists (the role applies it after the ServiceAccount); None on stop."""
@@ -146,6 +171,7 @@ class V1Runtime(object):
                     self._start_node(name, *live[name])
             for name in [n for n in self.nodes if n not in self.announced and self._listening(n)]:
                 self._announce(name)
+            self._restart_replaced_controllers()
 
     def _listening(self, pod):
         _uid, ip, _process = self.nodes[pod]
@@ -196,13 +222,7 @@ class V1Runtime(object):
     def _stop_node(self, pod):
         _uid, _ip, process = self.nodes.pop(pod)
         self.announced.discard(pod)
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
+        _stop_process(process)
 
     def exited(self):
         return [n for n, p in self.controllers.items() if p.poll() is not None]
@@ -225,3 +245,13 @@ class V1Runtime(object):
             self._stop_node(pod)
         self._guard(self._release_pods)
         self.sealed.stop()
+
+
+def _stop_process(process):
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)

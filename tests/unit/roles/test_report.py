@@ -76,8 +76,7 @@ def test_loklak_shows_the_marker_found_through_search(report):
     app = {"name": "loklak", "ready_replicas": 1, "endpoint": "http://loklak.loklak.svc:80", "healthy": True,
            "verified": True, "marker": {"word": "sdverify0123456789ab", "pushed": False}}
     assert line(report({"loklak_app": app}), "loklak") == [
-        "healthy", "loklak", "loklak", "1", "ready,", "marker", "sdverify0123456789ab", "found", "through", "search",
-        "http://loklak.loklak.svc:80"]
+        "healthy", "loklak", "loklak", "1", "ready,", "marker", "found", "by", "search", "http://loklak.loklak.svc:80"]
     unverified = dict(app, verified=False, healthy=False)
     assert line(report({"loklak_app": unverified}), "loklak") == [
         "UNHEALTHY", "loklak", "loklak", "1", "ready", "http://loklak.loklak.svc:80"]

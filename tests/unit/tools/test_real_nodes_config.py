@@ -114,3 +114,11 @@ def test_layers_are_reproducible_and_archives_carry_the_image_name(tmp_path):
 def test_bindep_lists_what_real_nodes_need():
     assert {"containerd", "runc", "containernetworking-plugins", "iptables", "conntrack",
             "mmdebstrap"} <= set(debian_packages())
+
+
+def test_each_node_has_disks_of_its_own_per_profile():
+    plan = realnet.Plan("test", 1, 3)
+    disks = [d for i in range(3) for d in nodeconfig.Node(FakeSettings(), plan, i).disks]
+    assert len(set(disks)) == len(disks) == 3 * nodeconfig.DISKS_PER_NODE
+    assert all(str(d).startswith("/mnt/localkube-test/localkube-node-") for d in disks)
+    assert nodeconfig.disks_root("default") != nodeconfig.disks_root("test")

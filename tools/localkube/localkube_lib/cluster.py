@@ -12,8 +12,7 @@ import sys
 import time
 import urllib.request
 
-from . import pki, realnet, realnodes
-from .nodeconfig import Node
+from . import nodeconfig, pki, realnet, realnodes
 from .versions import bin_dir, cache_root, load
 
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
@@ -258,6 +257,7 @@ def up(fresh=False, nodes=None):
         if s.real:
             realnodes.down(s, s.plan)
         shutil.rmtree(s.home)
+        shutil.rmtree(nodeconfig.disks_root(s.profile), ignore_errors=True)
         log("starting from a clean state (--fresh)")
     real = nodes == "real" if nodes else s.real
     blockers = realnodes.problems(s) if real else []

@@ -1,9 +1,17 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Configuration files of one real node: containerd, CNI, kubelet, kube-proxy and their kubeconfigs."""
 import json
+import pathlib
 
 PAUSE_IMAGE = "localhost/localkube/pause:1.0"
 ZONES = "abc"
+DISKS_PER_NODE = 5
+
+
+def disks_root(profile):
+    """Where the real nodes' local disks live: fixed paths, so that an inventory can list them as local
+    PersistentVolumes (inventories/local_real). The nodes share the host's file system."""
+    return pathlib.Path("/mnt/localkube" if profile == "default" else "/mnt/localkube-" + profile)
 
 
 class Node:
@@ -17,6 +25,7 @@ class Node:
         self.pod_cidr = plan.pod_cidr(index)
         self.cgroup = "localkube-{}-n{}".format(settings.profile, index)
         self.socket = self.dir / "containerd" / "containerd.sock"
+        self.disks = [disks_root(settings.profile) / self.name / "vol{}".format(n) for n in range(DISKS_PER_NODE)]
 
 
 def containerd_toml(node):

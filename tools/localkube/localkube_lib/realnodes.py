@@ -125,6 +125,8 @@ def start_nodes(s, plan, server, kubelet, archives, started):
     nodes = nodes_of(s, plan)
     for node in nodes:
         nodeconfig.write(s, plan, node, server)
+        for disk in node.disks:
+            disk.mkdir(parents=True, exist_ok=True)
         if not pid_of(s, "containerd-" + node.name, executable=shutil.which("containerd")):
             start_in_node(s, node, "containerd-" + node.name,
                           ["containerd", "--config", str(node.dir / "containerd.toml")])
