@@ -7,6 +7,9 @@ the API server's port-forward, and points each pod's ports at it with KWOK PortF
 
 - Hazelcast: real Hazelcast 5.7.0 members (tests/servers/hazelcast);
 - Elasticsearch: a real OpenSearch 2.19.1 cluster (tests/servers/elasticsearch);
-- AntidoteDB: the protocol-faithful stand-in (tests/standins/antidote_standin.py);
-- Atomix: the controller stand-in that writes status (tests/standins/atomix_status_player.py).
+- AntidoteDB: real AntidoteDB 0.2.2 nodes (tests/servers/antidote), or the protocol-faithful stand-in
+  (tests/standins/antidote_standin.py) with DATASTORES_ANTIDOTE_BACKEND=standin;
+- Atomix: cloud-v1beta2, the real controllers on the host; v1, the real controllers and Raft nodes in a
+  sealed network namespace (tests/servers/atomix), or, where no such namespace can be made (not root),
+  the controller stand-in that writes status (tests/standins/atomix_status_player.py).
 """

@@ -8,6 +8,9 @@ import subprocess
 import sys
 import tempfile
 import threading
+import urllib.parse
+
+import yaml
 
 from tests.backends import plan
 from tests.helpers.cluster import REPO, forward_pod_ports, forward_pod_ports_cluster, kubeconfig_path, kubectl, kubectl_binary
@@ -120,9 +123,18 @@ class Backends(object):
             self.running.append(CloudControllers(kubeconfig_path(), namespace, workdir).start())
             return {"kind": "real controllers kubernetes-controller v0.2.0-beta.5 + raft-storage-controller v0.1.1 "
                             "(on the host, as the role's ServiceAccounts)", "namespace": namespace}
-        player = StatusPlayer(namespace, self.values["atomix_generation"])
-        self.running.append(player)
-        return {"kind": "controller stand-in (writes status)", "namespace": namespace}
+        from tests.servers.atomix.netns import NamespaceError
+        from tests.servers.atomix.v1_runtime import V1Runtime
+
+        try:
+            runtime = V1Runtime(kubeconfig_path(), namespace, self.values.get("atomix_name", "raft"),
+                                tempfile.mkdtemp(prefix="backends-atomix-"), api_port()).start()
+        except NamespaceError as error:
+            self.running.append(StatusPlayer(namespace, self.values["atomix_generation"]))
+            return {"kind": "controller stand-in (writes status): " + str(error), "namespace": namespace}
+        self.running.append(runtime)
+        return {"kind": "real controllers atomix-controller v1.0.0 + atomix-raft-controller v0.7.0 and real Raft "
+                        "nodes, in a sealed network namespace", "namespace": namespace}
 
 
 class OpenSearchNodes(object):
@@ -186,8 +198,13 @@ class OpenSearchNodes(object):
         self._thread.join(timeout=60)
 
 
+def api_port():
+    return urllib.parse.urlsplit(yaml.safe_load(pathlib.Path(kubeconfig_path()).read_text())["clusters"][0]
+                                 ["cluster"]["server"]).port
+
+
 class StatusPlayer(object):
-    """The Atomix controller stand-in, in its own process."""
+    """The Atomix controller stand-in, in its own process, where no sealed namespace can be made."""
 
     def __init__(self, namespace, generation):
         self.process = subprocess.Popen(

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from tests.helpers.ansible import REPO, run_playbook_json
-from tests.helpers.cluster import kubectl, kubectl_json
+from tests.helpers.cluster import kubectl, kubectl_json, recreate_pod
 from tests.realnodes.volumes import LocalVolumes
 
 PLAYBOOK = REPO / "playbooks" / "atomix.yml"
@@ -69,6 +69,24 @@ def test_second_run_changes_nothing(atomix):
     values, _first = atomix
     again = deploy(values)
     assert not again.failed and again.changed == 0, again
+
+
+def test_a_deleted_raft_pod_is_healed_by_the_next_run(atomix):
+    """The replaced pod comes back with another UID (and often another IP): the raft controller re-bootstraps its
+    replica and, in v0.7.0, may keep the old pod's Watch and leave that replica NotReady for good. The next run
+    ends with every replica Ready (restarting the raft controller when one is stuck), and the run after it
+    changes nothing."""
+    values, _first = atomix
+    namespace = values["atomix_namespace"]
+    recreate_pod(namespace, "raft-1", timeout=300)
+    healed = deploy(values)
+    assert not healed.failed, healed
+    assert [t for t in healed.changed_tasks() if "Restart the raft controller" not in t] == [], healed
+    replicas = items("raftreplicas.raft.atomix.io", namespace)
+    assert {r["metadata"]["name"]: r["status"]["state"] for r in replicas} == {
+        "raft-{}-{}".format(p, m): "Ready" for p in (1, 2) for m in (1, 2, 3)}
+    settled = deploy(values)
+    assert not settled.failed and settled.changed == 0, settled
 
 
 def test_teardown_completes_while_the_controllers_run_and_keeps_the_claims(atomix):

@@ -2,21 +2,16 @@
 """Plays the Atomix 1.x raft controller's part in one namespace; kept only where the real one cannot run.
 
 The real controllers of both generations are built and run by the tests (tests/servers/atomix):
-cloud-v1beta2 on the host, v1 with real Raft nodes in a sealed network namespace. This stand-in
-remains for two v1 cases the real raft controller v0.7.0 cannot be made to pass on simulated pods:
-
-- persistence (tests/integration/atomix/test_atomix_role.py, the claims/keep/purge test): the role's
-  fsGroup patch rolls the Raft pods once; KWOK reports a replaced pod Ready before its node process
-  listens, and the real controller then loses its Watch stream to that pod and never retries it, so
-  a replica can stay NotReady;
-- tests/backends (make demo, the molecule scenarios, site.yml's integration tests), which use the
-  role's default persistence for the same reason and run no sealed namespace.
+cloud-v1beta2 on the host, v1 with real Raft nodes in a sealed network namespace, and on real nodes
+(tests/realnodes). This stand-in remains only for tests/backends (the simulated `make demo`, the
+molecule scenarios, site.yml's integration tests), which run no sealed namespace for Raft nodes.
 
 For a RaftCluster <c> it creates ConfigMap <c>-raft-config, StatefulSet <c> (Parallel, serviceName
 <c>-hs, selector raft.atomix.io/namespace + raft.atomix.io/cluster, claim template atomix-data when
 spec.persistence.enabled), Service <c> and headless Service <c>-hs (api 5678, raft 5679), and sets
 status.state Ready when the StatefulSet's ready replicas equal spec.replicas, else NotReady. For a
-RaftStore <s>: RaftPartitions <s>-1..<s>-N (state Ready once the cluster is Ready), DataStore <s>
+RaftStore <s>: RaftPartitions <s>-1..<s>-N (state Ready once the cluster is Ready), RaftReplicas
+<s>-<n>-1..<s>-<n>-<replication factor> of each (Ready with it), DataStore <s>
 (driver Raft), status.state Ready when every partition is Ready. Names, ports and labels follow
 stores/raft/pkg/controller/raft/v1beta3 at stores/raft/v0.7.0.
 
@@ -276,6 +271,7 @@ class AtomixStatusPlayer(object):
         cluster_path = _custom_path(RAFT_GROUP, RAFT_VERSION, ns, "raftclusters")
         store_path = _custom_path(RAFT_GROUP, RAFT_VERSION, ns, "raftstores")
         part_path = _custom_path(RAFT_GROUP, RAFT_VERSION, ns, "raftpartitions")
+        replica_path = _custom_path(RAFT_GROUP, RAFT_VERSION, ns, "raftreplicas")
         datastore_path = _custom_path(ATOMIX_GROUP, ATOMIX_VERSION, ns, "datastores")
         cluster_ready = {}
         clusters = {}
@@ -331,6 +327,13 @@ class AtomixStatusPlayer(object):
                 all_ready = all_ready and ready
                 status = {"state": "Ready" if ready else "Initializing", "members": factor if ready else 0}
                 self._set_status(part_path, obj, status)
+                for member in range(1, factor + 1):
+                    replica = self._ensure(replica_path, {
+                        "apiVersion": "{}/{}".format(RAFT_GROUP, RAFT_VERSION), "kind": "RaftReplica",
+                        "metadata": {"name": "{}-{}".format(obj["metadata"]["name"], member), "namespace": ns,
+                                     "ownerReferences": _owner(obj), "labels": obj["metadata"].get("labels") or {}},
+                        "spec": {"partitionID": partition, "memberID": member}})
+                    self._set_status(replica_path, replica, {"state": "Ready" if ready else "NotReady"})
             self._ensure(datastore_path, {
                 "apiVersion": "{}/{}".format(ATOMIX_GROUP, ATOMIX_VERSION), "kind": "DataStore",
                 "metadata": {"name": name, "namespace": ns, "labels": labels, "ownerReferences": owner},

@@ -462,7 +462,7 @@ def test_v1_converges_idempotently_and_teardown_keeps_claims_unless_purged(tmp_p
     first = role(tmp_path, **variables)
     assert not first.failed, (first, runtime.errors, runtime.logs())
     assert first.changed > 0
-    assert "Restart the raft controller so that it watches the Raft pods the fsGroup replaced" in " ".join(
+    assert "Restart the raft controller so that it watches the Raft pods that were replaced" in " ".join(
         first.changed_tasks())
     assert runtime.errors == [], runtime.errors
     replicas = get("raftreplicas", namespace=namespace)

@@ -197,6 +197,35 @@ class V1Runtime(object):
             if NODE_FINALIZER in (pod.metadata.finalizers or []):
                 self._set_finalizer(pod, False)
 
+    def _release_controller_finalizers(self):
+        """Once the controllers are stopped, nothing would ever remove their finalizers (raft.atomix.io/...)
+        from the Raft pods and RaftReplicas left behind, and the namespace could never be deleted: remove
+        them, as whoever uninstalls a controller before its objects has to."""
+        custom = client.CustomObjectsApi(self.api)
+        held = [("pod", p.metadata.name, p.metadata.finalizers) for p in self._pods()]
+        try:
+            replicas = custom.list_namespaced_custom_object("raft.atomix.io", "v1beta3", self.namespace, "raftreplicas")
+        except client.exceptions.ApiException as error:
+            if error.status != 404:
+                raise
+            replicas = {"items": []}
+        held += [("raftreplica", r["metadata"]["name"], r["metadata"].get("finalizers")) for r in replicas["items"]]
+        for kind, name, finalizers in held:
+            theirs = [f for f in finalizers or () if f.startswith("raft.atomix.io/")]
+            if not theirs:
+                continue
+            try:
+                if kind == "pod":  # a strategic merge patch: finalizers merge unless deleted by value
+                    self.core.patch_namespaced_pod(
+                        name, self.namespace, {"metadata": {"$deleteFromPrimitiveList/finalizers": theirs}})
+                else:  # a JSON merge patch replaces the list
+                    kept = [f for f in finalizers if f not in theirs]
+                    custom.patch_namespaced_custom_object("raft.atomix.io", "v1beta3", self.namespace, "raftreplicas",
+                                                          name, {"metadata": {"finalizers": kept or None}})
+            except client.exceptions.ApiException as error:
+                if error.status != 404:
+                    raise
+
     def _start_node(self, pod, uid, ip):
         try:
             config_map = self.core.read_namespaced_config_map(self.cluster_name + "-raft-config", self.namespace)
@@ -243,7 +272,10 @@ class V1Runtime(object):
             thread.join(timeout=30)
         for pod in list(self.nodes):
             self._stop_node(pod)
+        for process in self.controllers.values():
+            _stop_process(process)
         self._guard(self._release_pods)
+        self._guard(self._release_controller_finalizers)
         self.sealed.stop()
 
 

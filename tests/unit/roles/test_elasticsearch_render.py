@@ -193,6 +193,7 @@ def test_loklak_retrieval_and_transport_addresses(render):
     properties = docs[("ConfigMap", "loklak-config")]["data"]["customized_config.properties"]
     assert "elasticsearch_transport.addresses=es-0.es:9300,es-1.es:9300" in properties.splitlines()
     assert "retrieval" not in properties and "backend" not in properties
+    assert "Xmx=1g" in properties.splitlines(), "a heap below the default 2Gi limit, not the image's 3G"
     assert "affinity" not in docs[("Deployment", "loklak")]["spec"]["template"]["spec"]
 
 
