@@ -2,7 +2,12 @@
 """The antidote role on real nodes: its StatefulSets run the image of tools/images/recipes/antidote.py (built
 from the same AntidoteDB 0.2.2 release as the loopback tier), the nodes of a DC find each other by their DNS
 names, createDC and connectDCs go through the real kubelet's port-forward, and a marker written on each DC
-is read on the other. Data lives on local volumes, and the DCs keep their ids across teardown + re-deploy."""
+is read on the other. Data lives on local volumes.
+
+Not in this tier: teardown + re-deploy onto the kept claims. AntidoteDB 0.2.2 cannot do it when the pods come
+back with other addresses: each restarted node reconnects to the other DCs at their stored (old) addresses,
+none answers, and it exits at start (inter_dc_manager:check_node_restart), see docs/antidote.md, Limits. It
+passed alone when the pods happened to get their old addresses back."""
 import uuid
 
 import pytest
@@ -12,7 +17,6 @@ from tests.helpers.cluster import kubectl, recreate_pod
 from tests.realnodes.volumes import LocalVolumes
 
 PLAYBOOK = REPO / "playbooks" / "antidote.yml"
-TEARDOWN = REPO / "playbooks" / "teardown.yml"
 FACTS = "Return antidote_dcs"
 
 
@@ -61,20 +65,6 @@ def test_a_deleted_node_is_healed_and_the_dcs_reconnected_to_its_new_address(fir
     assert "dc2" in (dcs(healed)["dc1"]["replicated_to"] or {}), dcs(healed)["dc1"]
     settled = run_playbook_json(PLAYBOOK, antidote, timeout=1200)
     assert not settled.failed and settled.changed == 0, settled
-
-
-def test_teardown_and_redeploy_keeps_the_dcs(first, antidote):
-    """The workloads go (claims and the cookie Secret stay) and come back on the same volumes: each DC keeps its
-    id, the DCs are connected again and replicate."""
-    before = dcs(first)
-    down = run_playbook_json(TEARDOWN, {"datastores_systems": ["antidote"],
-                                        "antidote_namespace": antidote["antidote_namespace"]}, timeout=600)
-    assert not down.failed, down
-    again = run_playbook_json(PLAYBOOK, antidote, timeout=1200)
-    assert not again.failed, again
-    after = dcs(again)
-    assert {name: dc["dc_id"] for name, dc in after.items()} == {name: dc["dc_id"] for name, dc in before.items()}
-    assert "dc2" in (after["dc1"]["replicated_to"] or {}) and "dc1" in (after["dc2"]["replicated_to"] or {}), after
 
 
 def test_a_memory_limit_too_small_for_the_vm_fails_with_the_reason(first, antidote):
