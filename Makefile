@@ -22,7 +22,7 @@ test integration molecule realnodes bench: export K8S_AUTH_KUBECONFIG := $(TEST_
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv deps collection localkube-build localkube-up test-cluster-up localkube-down localkube-status \
+.PHONY: help venv deps collection servers localkube-build localkube-up test-cluster-up localkube-down localkube-status \
 	demo demo-real demo-simulated demo-down test sanity lint unit molecule integration realnodes bench \
 	build-tarball clean
 
@@ -52,6 +52,13 @@ $(COLLECTION_LINK):
 localkube-build: deps
 	if $(LOCALKUBE) can-run-real > /dev/null; then $(LOCALKUBE) build --nodes real; else $(LOCALKUBE) build; fi
 
+# The servers no registry serves, built from ../shared/vendor into ~/.cache (skipped when cached): AntidoteDB
+# 0.2.2, the Atomix controllers and Raft node of both generations, loklak_server.
+servers: venv deps
+	$(BIN)/python -m tests.servers.antidote.release
+	$(BIN)/python -m tests.servers.atomix.build
+	$(BIN)/python -m tests.servers.loklak.build
+
 localkube-up: localkube-build
 	$(LOCALKUBE) up --fresh --nodes kwok
 
@@ -65,7 +72,7 @@ localkube-status:
 	$(LOCALKUBE) status
 
 # Real nodes where the machine allows it (root, network namespaces), simulated nodes otherwise.
-demo: venv collection localkube-build
+demo: venv collection servers localkube-build
 	@if $(LOCALKUBE) can-run-real; then $(MAKE) --no-print-directory demo-real; else \
 		echo "make demo: real nodes are not available on this machine (see above): SIMULATED nodes (KWOK) instead"; \
 		$(MAKE) --no-print-directory demo-simulated; fi
@@ -127,7 +134,7 @@ molecule: venv collection test-cluster-up
 realnodes: venv collection localkube-build
 	$(BIN)/pytest tests/realnodes
 
-test: venv collection test-cluster-up sanity lint unit molecule
+test: venv collection servers test-cluster-up sanity lint unit molecule
 	$(BIN)/pytest tests/integration
 	$(BIN)/pytest tests/realnodes
 	LOCALKUBE_PROFILE=test $(LOCALKUBE) down
