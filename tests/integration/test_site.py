@@ -2,7 +2,8 @@
 """site.yml as users run it: converge, converge again unchanged, verify, tear down keeping data.
 
 The admin ports are answered by tests/backends: real Hazelcast, OpenSearch and AntidoteDB nodes, and the
-real Atomix 1.x controllers with real Raft nodes in a sealed network namespace. Namespaces get a suffix of their own so that a demo on the same cluster is untouched.
+real Atomix 1.x controllers with real Raft nodes in a sealed network namespace. Namespaces get a suffix of
+their own so that a demo on the same cluster is untouched.
 """
 import re
 import uuid
