@@ -47,15 +47,17 @@ def admin_seconds(timings):
 
 def one_run(log):
     suffix = uuid.uuid4().hex[:5]
+    # Hazelcast alone, as measured so far: the inventory's other systems claim the demo profile's node disks.
     overrides = {"hazelcast_namespace": "hazelcast-" + suffix}
+    selection = {"datastores_systems": ["hazelcast"], "datastores_storage_class": False}
     try:
         log("real nodes: site.yml from empty")
-        converge = run_playbook_measured(SITE, overrides, inventory=INVENTORY)
+        converge = run_playbook_measured(SITE, dict(overrides, **selection), inventory=INVENTORY)
         if converge.run.rc != 0:
             raise RuntimeError("site.yml on real nodes failed: {!r}".format(converge.run))
         critical = pods_path(overrides["hazelcast_namespace"]) + admin_seconds(converge.timings)
         log("real nodes: site.yml no-op re-run")
-        rerun = run_playbook_measured(SITE, overrides, inventory=INVENTORY)
+        rerun = run_playbook_measured(SITE, dict(overrides, **selection), inventory=INVENTORY)
         if rerun.run.rc != 0 or rerun.run.changed:
             raise RuntimeError("re-run on real nodes failed or changed something: {!r}".format(rerun.run))
         return {"converge_s": converge.wall, "rerun_s": rerun.wall, "critical_path_s": critical,

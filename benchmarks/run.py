@@ -242,7 +242,7 @@ NOTES = [
     "[6] The antidote role as site.yml runs it (with the StorageClass step), against the backends' real "
     "Antidote nodes through the API server's port-forward; the second number is the "
     "antidote_dc and antidote_connect tasks alone.",
-    "[7] site.yml with inventories/local_real on localkube's real nodes (the systems that have images), in a "
+    "[7] site.yml with inventories/local_real on localkube's real nodes, Hazelcast only, in a "
     "fresh namespace per run. Critical path: each pod's own start (PodScheduled to Ready, whole seconds, "
     "image already on the node), summed along OrderedReady StatefulSets and the slowest of Parallel ones, "
     "plus the admin tasks (hazelcast_cluster, antidote_dc/connect, elasticsearch_health). The ratio column is "

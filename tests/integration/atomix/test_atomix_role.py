@@ -440,8 +440,9 @@ def test_v1_converges_idempotently_and_teardown_keeps_claims_unless_purged(tmp_p
     """Atomix 1.x with persistence against the real controllers and Raft nodes: claims, fsGroup, keep and
     purge. The role's fsGroup patch rolls the Raft pods that the raft controller had already bootstrapped;
     upstream v0.7.0 keeps the Watch of a replaced pod (keyed by its DNS name) and would leave a replica
-    NotReady for good, so the role restarts the raft controller after the roll. The runtime restarts the
-    controller's process when its Deployment's pod is replaced, as a kubelet would."""
+    NotReady for good, so the role restarts the raft controller when a replica is still not Ready 30 s after
+    the roll. The runtime restarts the controller's process when its Deployment's pod is replaced, as a kubelet
+    would. Every replica ends Ready either way."""
     variables = {"atomix_generation": "v1", "atomix_namespace": namespace, "atomix_replicas": 3,
                  "atomix_partitions": 2, "atomix_storage_class": local_volumes["storage_class"],
                  "atomix_wait_timeout": 120}
@@ -462,8 +463,6 @@ def test_v1_converges_idempotently_and_teardown_keeps_claims_unless_purged(tmp_p
     first = role(tmp_path, **variables)
     assert not first.failed, (first, runtime.errors, runtime.logs())
     assert first.changed > 0
-    assert "Restart the raft controller so that it watches the Raft pods that were replaced" in " ".join(
-        first.changed_tasks())
     assert runtime.errors == [], runtime.errors
     replicas = get("raftreplicas", namespace=namespace)
     assert sorted((r["metadata"]["name"], r["status"]["state"]) for r in replicas) == [
