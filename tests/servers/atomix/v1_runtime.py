@@ -109,10 +109,7 @@ class V1Runtime(object):
                         for o in p.metadata.owner_references or ())]
         return max(pods, key=lambda p: p.metadata.creation_timestamp).metadata.uid if pods else None
 
-    def _restart_replaced_controllers(self):
-        if not self.controller_runs:
-            return
-        pods = self.core.list_namespaced_pod(self.namespace).items
+    def _restart_replaced_controllers(self, pods):
         for name, (uid, arguments) in list(self.controller_runs.items()):
             current = self._controller_pod(name, pods)
             if current and current != uid:
@@ -132,9 +129,12 @@ class V1Runtime(object):
             self._stop.wait(0.2)
         return None
 
-    def _pods(self):
-        selector = "raft.atomix.io/cluster={}".format(self.cluster_name)
-        return self.core.list_namespaced_pod(self.namespace, label_selector=selector).items
+    def _pods(self, every_pod=None):
+        """The Raft pods, from `every_pod` of the namespace when the caller has listed them already."""
+        if every_pod is None:
+            selector = "raft.atomix.io/cluster={}".format(self.cluster_name)
+            return self.core.list_namespaced_pod(self.namespace, label_selector=selector).items
+        return [p for p in every_pod if (p.metadata.labels or {}).get("raft.atomix.io/cluster") == self.cluster_name]
 
     def _dns(self, pod):
         return "{}.{}-hs.{}.svc.{}".format(pod, self.cluster_name, self.namespace, CLUSTER_DOMAIN)
@@ -153,7 +153,8 @@ class V1Runtime(object):
         # has stopped, so that a replacement pod with the same name (and often the same IP) never
         # meets the old process.
         while not self._stop.wait(0.2):
-            pods = self._pods()
+            every_pod = self.core.list_namespaced_pod(self.namespace).items  # one list a round, controllers too
+            pods = self._pods(every_pod)
             live = {p.metadata.name: (p.metadata.uid, p.status.pod_ip) for p in pods
                     if p.status.pod_ip and not p.metadata.deletion_timestamp}
             for name in [n for n in self.nodes if self.nodes[n][:2] != live.get(n)]:
@@ -171,7 +172,7 @@ class V1Runtime(object):
                     self._start_node(name, *live[name])
             for name in [n for n in self.nodes if n not in self.announced and self._listening(n)]:
                 self._announce(name)
-            self._restart_replaced_controllers()
+            self._restart_replaced_controllers(every_pod)
 
     def _listening(self, pod):
         _uid, ip, _process = self.nodes[pod]
