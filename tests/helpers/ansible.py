@@ -145,8 +145,8 @@ class JsonPlaybookRun(PlaybookRun):
                 for task, result in self.results() if result.get("failed")]
 
     def __repr__(self):
-        return "JsonPlaybookRun(rc={}, changed={})\nmessages: {}\nfailures: {}\n{}".format(
-            self.rc, self.changed_tasks(), self.messages[:20000], json.dumps(self.failures(), default=str)[:6000],
+        return "JsonPlaybookRun(rc={})\nmessages: {}\nfailures: {}\nchanged: {}\n{}".format(
+            self.rc, self.messages[:20000], json.dumps(self.failures(), default=str)[:6000], self.changed_tasks(),
             self.stderr[-3000:])
 
 

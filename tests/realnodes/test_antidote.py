@@ -14,6 +14,7 @@ import pytest
 
 from tests.helpers.ansible import REPO, run_playbook_json
 from tests.helpers.cluster import kubectl, recreate_pod
+from tests.realnodes.diagnostics import explain
 from tests.realnodes.volumes import LocalVolumes
 
 PLAYBOOK = REPO / "playbooks" / "antidote.yml"
@@ -38,7 +39,7 @@ def dcs(run):
 @pytest.fixture(scope="module")
 def first(antidote):
     run = run_playbook_json(PLAYBOOK, antidote, timeout=1200)
-    assert not run.failed, run
+    assert not run.failed, explain(run, [antidote["antidote_namespace"]])
     return run
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from tests.helpers.ansible import REPO, run_playbook_json
 from tests.helpers.cluster import kubectl, kubectl_json, recreate_pod
+from tests.realnodes.diagnostics import explain
 from tests.realnodes.volumes import LocalVolumes
 
 PLAYBOOK = REPO / "playbooks" / "atomix.yml"
@@ -38,7 +39,7 @@ def items(kind, namespace):
 
 def test_every_replica_of_every_partition_is_ready_on_real_pods(atomix, real_cluster):
     values, first = atomix
-    assert not first.failed, first
+    assert not first.failed, explain(first, [values["atomix_namespace"]])
     namespace = values["atomix_namespace"]
     replicas = items("raftreplicas.raft.atomix.io", namespace)
     assert len(replicas) == 2 * 3 and {r["status"]["state"] for r in replicas} == {"Ready"}, replicas

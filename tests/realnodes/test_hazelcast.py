@@ -12,6 +12,7 @@ import pytest
 
 from tests.helpers.ansible import REPO, run_playbook_json
 from tests.helpers.cluster import kubectl, kubectl_json, localkube, recreate_pod
+from tests.realnodes.diagnostics import explain
 
 PLAYBOOK = REPO / "playbooks" / "hazelcast.yml"
 FACT_TASK = "Set hazelcast_cluster (members, size, version, service endpoint)"
@@ -29,7 +30,7 @@ def deploy(namespace, **variables):
 def cluster():
     namespace = "hz-real-" + uuid.uuid4().hex[:5]
     first = deploy(namespace)
-    assert not first.failed, first
+    assert not first.failed, explain(first, [namespace])
     yield namespace, first
     kubectl("delete", "namespace", namespace, "--wait=false", check=False)
 

@@ -10,6 +10,7 @@ import pytest
 
 from tests.helpers.ansible import REPO, run_playbook_json
 from tests.helpers.cluster import kubectl, kubectl_json, recreate_pod
+from tests.realnodes.diagnostics import explain
 from tests.realnodes.volumes import LocalVolumes
 
 PLAYBOOK = REPO / "playbooks" / "loklak.yml"
@@ -31,6 +32,10 @@ def seed(real_cluster):
     volumes.remove()
 
 
+def namespaces(values):
+    return [values["loklak_elasticsearch_namespace"], values["loklak_namespace"]]
+
+
 def deploy(values, **more):
     return run_playbook_json(PLAYBOOK, dict(values, **more), timeout=1200)
 
@@ -42,7 +47,7 @@ def marker(run):
 @pytest.fixture(scope="module")
 def first(seed):
     run = deploy(seed)
-    assert not run.failed, run
+    assert not run.failed, explain(run, namespaces(seed))
     return run
 
 
@@ -51,11 +56,15 @@ def test_loklak_finds_its_marker_through_elasticsearch(first, seed):
     assert app["verified"] is True and app["marker"]["pushed"] is True, app
     pods = kubectl_json("get", "pods", "-n", seed["loklak_elasticsearch_namespace"])["items"]
     assert len({p["spec"]["nodeName"] for p in pods if p["status"].get("podIP")}) >= 2
+    pods += kubectl_json("get", "pods", "-n", seed["loklak_namespace"])["items"]
+    restarts = {p["metadata"]["name"]: [c["restartCount"] for c in p["status"]["containerStatuses"]] for p in pods}
+    assert all(count == 0 for counts in restarts.values() for count in counts), (
+        "loklak waits for Elasticsearch and its startup probe for loklak: nothing crash-loops", restarts)
 
 
 def test_second_run_changes_nothing_and_finds_the_marker_without_pushing(first, seed):
     again = deploy(seed)
-    assert not again.failed and again.changed == 0, again
+    assert not again.failed and again.changed == 0, explain(again, namespaces(seed))
     assert marker(again)["verified"] is True and marker(again)["marker"]["pushed"] is False
 
 
@@ -64,7 +73,7 @@ def test_a_deleted_elasticsearch_node_is_healed(first, seed):
     name = sorted(p["metadata"]["name"] for p in kubectl_json("get", "pods", "-n", namespace)["items"])[0]
     recreate_pod(namespace, name, timeout=300)
     healed = deploy(seed)
-    assert not healed.failed and healed.changed == 0, healed
+    assert not healed.failed and healed.changed == 0, explain(healed, namespaces(seed))
 
 
 def test_teardown_and_redeploy_keep_the_messages(first, seed):
@@ -76,7 +85,7 @@ def test_teardown_and_redeploy_keep_the_messages(first, seed):
         claims = kubectl_json("get", "pvc", "-n", namespace)["items"]
         assert claims, "teardown without purge keeps the claims of " + namespace
     again = deploy(seed)
-    assert not again.failed, again
+    assert not again.failed, explain(again, namespaces(seed))
     app = marker(again)
     assert app["verified"] is True and app["marker"]["pushed"] is False, "the index kept the marker: " + str(app)
 
