@@ -135,9 +135,11 @@ realnodes: venv collection localkube-build
 	$(BIN)/pytest tests/realnodes
 
 test: venv collection servers test-cluster-up sanity lint unit molecule
+	rm -f .build/reliability.json
 	$(BIN)/pytest tests/integration
 	$(BIN)/pytest tests/realnodes
 	LOCALKUBE_PROFILE=test $(LOCALKUBE) down
+	$(BIN)/python -m benchmarks.reliability
 
 bench: venv collection test-cluster-up
 	$(BIN)/python -m benchmarks.run

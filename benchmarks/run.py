@@ -20,7 +20,7 @@ import sys
 import time
 import uuid
 
-from benchmarks import antidote_scaling, realnodes_bench, report, site_bench, wait_latency
+from benchmarks import antidote_scaling, realnodes_bench, reliability, report, site_bench, wait_latency
 from tests.helpers.cluster import kubectl
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
@@ -301,7 +301,7 @@ def main():
         notes.append("Failed attempts, not in the numbers (a failed run is tried once more; details in "
                      "bench.json): " + "; ".join("{} attempt {}: {}".format(f["what"], f["attempt"], _headline(
                          f["error"])) for f in FAILURES))
-    table = report.markdown(rows, notes)
+    table = report.markdown(rows, notes) + "\n\n" + reliability.section(reliability.load())
     (RESULTS / "bench.md").write_text(header + "\n\n" + table + "\n")
     report.write_json(str(RESULTS / "bench.json"), data)
     written = ["bench.md", "bench.json"]

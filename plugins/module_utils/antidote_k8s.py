@@ -34,8 +34,13 @@ from ansible_collections.stateful.datastores.plugins.module_utils.antidote_topol
     node_names,
     pod_name,
 )
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_lease import held
 
 FIELD_MANAGER = "stateful.datastores"
+# createDC and connectDCs from two runs at once leave real AntidoteDB DCs that do not replicate (a createDC
+# that ends after the other run connected undoes the connection), so both modules hold this Lease in the
+# DCs' namespace while they act; the second run waits, then finds the ring full and the record current.
+ADMIN_LEASE = "stateful-datastores-antidote-admin"
 RECORD_KEY = "record.json"
 DEFAULT_RECORD_CONFIGMAP = "antidote-dc-connections"
 RECORD_LABELS = {
@@ -296,8 +301,11 @@ def create_dcs(kube, params, check_mode=False, open_client=None):
     targets = targets_from_params(params, DC_ENTRY_OPTIONS, need_nodes=True)
     for target in targets:
         target.nodes = resolve_nodes(kube, target, params.get("node_name_prefix") or DEFAULT_NODE_NAME_PREFIX)
-    policy = RetryPolicy(timeout=params["timeout"], call_timeout=params["call_timeout"])
-    with reach(kube, targets, params["pb_port"]) as dcs:
+    lease_namespace = params.get("namespace") or targets[0].namespace
+    lock = contextlib.nullcontext(0.0) if check_mode or kube is None or not lease_namespace else held(
+        kube, lease_namespace, ADMIN_LEASE, params["timeout"], "antidote_dc")
+    with lock as waited, reach(kube, targets, params["pb_port"]) as dcs:
+        policy = RetryPolicy(timeout=max(1, params["timeout"] - waited), call_timeout=params["call_timeout"])
         try:
             results = run_parallel(dcs, "createDC", lambda dc: create_dc(
                 dc, dc.target.nodes, policy=policy, check_mode=check_mode, open_client=open_client))
@@ -394,10 +402,12 @@ def connect(kube, params, check_mode=False, open_client=None):
     if not DNS1123_SUBDOMAIN.match(record_name) or not DNS1123_LABEL.match(record_namespace):
         raise ValueError("record_configmap {0!r} / record_namespace {1!r} are not valid Kubernetes names".format(
             record_name, record_namespace))
-    old_record, warning = read_record(kube, record_namespace, record_name)
-    policy = RetryPolicy(timeout=params["timeout"], call_timeout=params["call_timeout"])
-    metrics_port = params["metrics_port"] if params.get("verify", True) else None
-    with reach(kube, targets, params["pb_port"], metrics_port) as dcs:
+    lock = contextlib.nullcontext(0.0) if check_mode else held(
+        kube, record_namespace, ADMIN_LEASE, params["timeout"], "antidote_connect")
+    with lock as waited, reach(kube, targets, params["pb_port"],
+                               params["metrics_port"] if params.get("verify", True) else None) as dcs:
+        old_record, warning = read_record(kube, record_namespace, record_name)
+        policy = RetryPolicy(timeout=max(1, params["timeout"] - waited), call_timeout=params["call_timeout"])
         try:
             outcome = ensure_connected(dcs, record=None if params.get("force") else old_record, policy=policy,
                                        check_mode=check_mode, verify=params.get("verify", True),
@@ -415,9 +425,9 @@ def connect(kube, params, check_mode=False, open_client=None):
         except (DcOperationError, TopologyError) as error:
             raise AntidoteK8sError(explain(error, dcs)) from error
         reached = dict((dc.name, dc.via) for dc in dcs)
-    record_changed = outcome["record"] != old_record
-    if record_changed and not check_mode:
-        write_record(kube, record_namespace, record_name, outcome["record"], params.get("record_labels"))
+        record_changed = outcome["record"] != old_record
+        if record_changed and not check_mode:
+            write_record(kube, record_namespace, record_name, outcome["record"], params.get("record_labels"))
     dc_info = {}
     for name, entry in outcome["dcs"].items():
         dc_info[name] = dict(entry, reached=reached[name], dc_count=outcome["dc_count"].get(name))

@@ -29,6 +29,12 @@ description:
   - Refuses DCs whose ring sizes differ (Antidote would silently not connect them) and two entries that
     reach the same DC.
   - Connecting again is safe, because a DC deletes its old subscription to a DC before it subscribes again.
+    Connecting at the same time from two runs is not, nor is one run connecting while another runs createDC;
+    real AntidoteDB DCs then stop replicating. So this module and M(stateful.datastores.antidote_dc) hold the
+    Lease C(stateful-datastores-antidote-admin) in the record's namespace while they act; a second run waits
+    for it (within O(timeout)), then finds the first run's record and has nothing to connect. A run that
+    dies holding the Lease blocks others for at most O(timeout) plus a minute. Needs C(get), C(create),
+    C(update) and C(delete) on C(coordination.k8s.io) C(leases) there (not in check mode, which takes no Lease).
 author: stateful.datastores developers (@stateful-datastores)
 extends_documentation_fragment:
   - stateful.datastores.k8s_auth
@@ -235,9 +241,10 @@ def argument_spec():
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     from ansible_collections.stateful.datastores.plugins.module_utils.antidote_k8s import AntidoteK8sError, connect
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_lease import LeaseTimeout
     from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import exit_with_operation, kube_from_module
 
-    exit_with_operation(module, connect, kube_from_module(module), errors=(AntidoteK8sError,))
+    exit_with_operation(module, connect, kube_from_module(module), errors=(AntidoteK8sError, LeaseTimeout))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,11 @@ description:
     reset connections and timeouts with exponential backoff (0.2 s doubling to 5 s) until O(timeout), and
     then fails naming the DC and the last error. Other errors fail at once.
   - With several DCs in O(dcs), every DC is handled in parallel under the same deadline.
+  - Through the Kubernetes API it holds the Lease C(stateful-datastores-antidote-admin) in O(namespace) while it
+    acts, as M(stateful.datastores.antidote_connect) does, since a createDC that ends after another run connected the
+    DCs would undo the connection. A second run waits for the Lease (within O(timeout)), then finds the ring
+    full. Needs C(get), C(create), C(update) and C(delete) on C(coordination.k8s.io) C(leases) there (not in
+    check mode, and not with direct endpoints only).
   - Needs Antidote 0.2.1 or later (message codes 129-134); 0.2.2 or later for a repeatable createDC.
     An Antidote 0.2.0 server is detected and refused with a message naming the versions that work.
 author: stateful.datastores developers (@stateful-datastores)
@@ -220,10 +225,11 @@ def main():
         AntidoteK8sError,
         create_dcs,
     )
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_lease import LeaseTimeout
     from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import exit_with_operation, kube_from_module
 
     kube = kube_from_module(module) if _needs_kube(module.params) else None
-    exit_with_operation(module, create_dcs, kube, errors=(AntidoteK8sError,))
+    exit_with_operation(module, create_dcs, kube, errors=(AntidoteK8sError, LeaseTimeout))
 
 
 if __name__ == "__main__":

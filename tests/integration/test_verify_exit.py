@@ -21,6 +21,7 @@ def test_verify_fails_after_the_report_when_hazelcast_is_not_there(namespace):
     assert "None" not in final["msg"], final  # unknown counts read '?', not "None members"
 
 
+@pytest.mark.fault
 def test_verify_reports_every_system_under_one_deadline_when_antidote_does_not_answer(namespace):
     """Antidote StatefulSets whose nodes nobody answers (KWOK pods, no AntidoteDB behind the port-forward):
     verify.yml cuts createDC's 300 s to its own deadline, reports the DC UNREACHABLE, still reports

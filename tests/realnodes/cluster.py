@@ -16,7 +16,7 @@ def unavailable():
 
 
 # The recipes whose roles run in this tier (opensearch builds, but does not run here yet).
-RECIPES = ("busybox", "hazelcast", "elasticsearch2", "loklak", "antidote",
+RECIPES = ("busybox", "hazelcast", "elasticsearch2", "opensearch", "loklak", "antidote",
            "atomix_controller", "atomix_controller_init", "atomix_raft_controller", "atomix_raft_node")
 
 

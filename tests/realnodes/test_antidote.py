@@ -56,6 +56,7 @@ def test_second_run_changes_nothing(first, antidote):
     assert not again.failed and again.changed == 0, again
 
 
+@pytest.mark.fault
 def test_a_deleted_node_is_healed_and_the_dcs_reconnected_to_its_new_address(first, antidote):
     """A recreated pod comes back with another IP: the other DC must learn it (connectDCs again), so the next
     run changes exactly that, proves replication again, and the run after it changes nothing."""

@@ -72,6 +72,7 @@ def test_second_run_changes_nothing(atomix):
     assert not again.failed and again.changed == 0, again
 
 
+@pytest.mark.fault
 def test_a_deleted_raft_pod_is_healed_by_the_next_run(atomix):
     """The replaced pod comes back with another UID (and often another IP): the raft controller re-bootstraps its
     replica and, in v0.7.0, may keep the old pod's Watch and leave that replica NotReady for good. The next run
@@ -88,6 +89,22 @@ def test_a_deleted_raft_pod_is_healed_by_the_next_run(atomix):
         "raft-{}-{}".format(p, m): "Ready" for p in (1, 2) for m in (1, 2, 3)}
     settled = deploy(values)
     assert not settled.failed and settled.changed == 0, settled
+
+
+def test_a_security_context_the_image_cannot_honour_fails_with_the_kubelets_reason(atomix, real_cluster):
+    """runAsNonRoot without runAsUser: KWOK runs such pods, a real kubelet refuses to start a container whose
+    image runs as root. The role must fail fast on it, naming the reason, not time out on the Raft replicas."""
+    volumes = LocalVolumes(real_cluster)
+    namespace = "atomix-broken-" + uuid.uuid4().hex[:5]
+    try:
+        broken = deploy({"atomix_namespace": namespace, "atomix_storage_class": volumes.name,
+                         "atomix_deploy_controllers": False, "atomix_wait_timeout": 420,
+                         "atomix_node_security_context": {"runAsNonRoot": True}})
+        assert broken.failed, broken
+        assert "CreateContainerConfigError" in broken.messages and "non-root" in broken.messages, broken
+    finally:
+        kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+        volumes.remove()
 
 
 def test_teardown_completes_while_the_controllers_run_and_keeps_the_claims(atomix):

@@ -54,6 +54,7 @@ def test_second_run_changes_nothing(cluster):
     assert not again.failed and again.changed == 0, again
 
 
+@pytest.mark.fault
 def test_deleted_member_is_healed(cluster):
     namespace, _first = cluster
     recreate_pod(namespace, "hz-1", timeout=180)
@@ -62,6 +63,7 @@ def test_deleted_member_is_healed(cluster):
     assert healed.result(FACT_TASK)["ansible_facts"]["hazelcast_cluster"]["size"] == 3
 
 
+@pytest.mark.fault
 def test_kubelet_restart_is_harmless(cluster):
     namespace, _first = cluster
     before = {p["metadata"]["name"]: (p["metadata"]["uid"], p["status"]["containerStatuses"][0]["restartCount"])

@@ -68,6 +68,7 @@ def test_second_run_changes_nothing_and_finds_the_marker_without_pushing(first, 
     assert marker(again)["verified"] is True and marker(again)["marker"]["pushed"] is False
 
 
+@pytest.mark.fault
 def test_a_deleted_elasticsearch_node_is_healed(first, seed):
     namespace = seed["loklak_elasticsearch_namespace"]
     name = sorted(p["metadata"]["name"] for p in kubectl_json("get", "pods", "-n", namespace)["items"])[0]
@@ -76,6 +77,7 @@ def test_a_deleted_elasticsearch_node_is_healed(first, seed):
     assert not healed.failed and healed.changed == 0, explain(healed, namespaces(seed))
 
 
+@pytest.mark.fault
 def test_teardown_and_redeploy_keep_the_messages(first, seed):
     down = run_playbook_json(TEARDOWN, {
         "datastores_systems": ["loklak"], "loklak_namespace": seed["loklak_namespace"],

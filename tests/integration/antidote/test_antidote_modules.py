@@ -131,6 +131,7 @@ def test_a_dc_that_is_down_during_connect_is_named_and_nothing_is_recorded(names
         assert counted_dcs(nodes, "dc1") < 2  # dc1 was never told about dc2
 
 
+@pytest.mark.fault
 def test_a_node_killed_during_create_dc_ends_in_a_clear_message_or_a_full_ring(namespace):
     """Real nodes: the second node of a 3-node DC is SIGKILLed while createDC runs."""
     with AntidoteNodes(dcs=1, nodes=3) as nodes:

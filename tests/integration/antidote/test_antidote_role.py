@@ -19,6 +19,7 @@ import pytest
 
 from tests.helpers.ansible import REPO, run_playbook_json
 from tests.helpers.cluster import apply, kubectl, kubectl_json
+from tests.helpers.reliability import assert_no_secret_printed
 from tests.integration.antidote.conftest import counted_dcs, dc_id, forward_every_pod, local_volumes, ring_members
 from tests.servers.antidote import AntidoteNodes
 
@@ -196,8 +197,7 @@ def test_first_run_converges(deployment):
     headless = kubectl_json("get", "service", "antidote-dc1", "-n", deployment.namespace)["spec"]
     assert headless["clusterIP"] == "None" and headless["publishNotReadyAddresses"] is True
     cookie = kubectl_json("get", "secret", "antidote-cookie", "-n", deployment.namespace)["data"]["cookie"]
-    assert cookie not in run.stdout and cookie not in run.stderr
-    assert base64.b64decode(cookie).decode() not in run.stdout
+    assert_no_secret_printed("antidote role", [cookie, base64.b64decode(cookie).decode()], run.stdout + run.stderr)
 
 
 def test_second_run_changes_nothing(deployment):
@@ -210,6 +210,7 @@ def test_second_run_changes_nothing(deployment):
     assert sorted(run.result(CONNECT_TASK)["replication"]["seen_after"]) == list(DC_NAMES)
 
 
+@pytest.mark.fault
 def test_a_run_right_after_restarting_nodes_changes_nothing(deployment):
     """A restarted manager node reads antidote_dc_count 0 for about 10 s and its descriptor is
     recomputed; neither may make the role reconnect. The restarted DCs must still replicate."""

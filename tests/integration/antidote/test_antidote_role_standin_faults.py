@@ -118,6 +118,7 @@ def _pod_ip(namespace, pod):
     return kubectl_json("get", "pod", pod, "-n", namespace)["status"].get("podIP")
 
 
+@pytest.mark.fault
 def test_a_pod_with_a_new_ip_is_reconnected_on_the_next_run(deployment):
     standin, namespace = deployment.standin, deployment.namespace
     old_ip = _pod_ip(namespace, "antidote-dc2-0")
@@ -145,6 +146,7 @@ def test_a_pod_with_a_new_ip_is_reconnected_on_the_next_run(deployment):
     assert any(address.startswith(new_ip + ":") for node in publishers for address in node)
 
 
+@pytest.mark.fault
 def test_a_dc_the_others_cannot_reach_fails_with_its_name(deployment):
     """connectToDCs answers success, but nobody receives from dc3: named, never reported healthy."""
     standin = deployment.standin

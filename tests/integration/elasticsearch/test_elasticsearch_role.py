@@ -46,6 +46,7 @@ from tests.helpers.cluster import (
     kubectl_json,
     localkube,
 )
+from tests.helpers.reliability import assert_no_secret_printed
 from tests.servers.elasticsearch import OPENSEARCH_VERSION, Cluster, Pki, missing_tools
 
 pytestmark = [
@@ -419,10 +420,10 @@ def test_second_run_changes_nothing_and_never_prints_a_secret(deployment):
     assert run.changed == 0, run
     output = run.stdout + run.stderr
     password = deployment.password.encode()
-    for secret in (deployment.password, base64.b64encode(password).decode(),
-                   deployment.secret("es-certs")["tls.key"].decode().splitlines()[1],
-                   deployment.secret("es-ca")["ca.key"].decode().splitlines()[1]):
-        assert secret not in output
+    assert_no_secret_printed("elasticsearch role at -vvv", [
+        deployment.password, base64.b64encode(password).decode(),
+        deployment.secret("es-certs")["tls.key"].decode().splitlines()[1],
+        deployment.secret("es-ca")["ca.key"].decode().splitlines()[1]], output)
     assert "Invoked with" in output or "invocation" in output  # -vvv really printed the module arguments
     # The bootstrap setting is nowhere after the first start.
     assert kubectl("get", "configmap", "es-bootstrap", "-n", deployment.namespace, check=False).returncode != 0

@@ -36,6 +36,7 @@ def _proxied_kubeconfig(tmp_path, port):
     return str(path)
 
 
+@pytest.mark.fault
 def test_wait_resumes_after_its_watch_is_cut(namespace, tmp_path):
     api_port = int(json.loads(open(kubeconfig_path()).read())["clusters"][0]["cluster"]["server"].rsplit(":", 1)[1])
     proxy = TcpProxy(api_port)
@@ -54,6 +55,7 @@ def test_wait_resumes_after_its_watch_is_cut(namespace, tmp_path):
     assert result["objects"][0]["state"] == "ready"
 
 
+@pytest.mark.fault
 def test_wait_completes_across_an_api_server_restart(namespace):
     audit = AuditLog()
     waiting = BackgroundWait({"namespace": namespace, "timeout": 240,

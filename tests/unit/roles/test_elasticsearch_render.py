@@ -178,8 +178,12 @@ def test_loklak_points_at_elasticsearch_by_service_name_and_stays_quiet(render):
     assert pod["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]["topologyKey"] == \
         "kubernetes.io/hostname"
     assert container["livenessProbe"] == {
+        "httpGet": {"path": "/api/status.json", "port": "http"}, "timeoutSeconds": 3, "periodSeconds": 10,
+        "failureThreshold": 3}
+    # The liveness probe starts once loklak first answered: a slow first start is not killed.
+    assert container["startupProbe"] == {
         "httpGet": {"path": "/api/status.json", "port": "http"}, "initialDelaySeconds": 30, "timeoutSeconds": 3,
-        "periodSeconds": 10, "failureThreshold": 3}
+        "periodSeconds": 5, "failureThreshold": 60}
     assert container["readinessProbe"]["exec"]["command"] == ["bash", "/mnt/stateful-datastores/probe.sh", "ready"]
     init = pod["initContainers"][0]
     assert init["name"] == "wait-for-elasticsearch" and "probe.sh backend" in init["command"][-1]

@@ -44,6 +44,20 @@ class FakeKube(object):
         self.objects[path] = copy.deepcopy(obj)
         return obj
 
+    def request(self, method, path, query=None, body=None, retry=True):
+        """Creates only (the Lease antidote_connect holds): 409 when the name is taken."""
+        assert method == "POST", method
+        path = path + "/" + body["metadata"]["name"]
+        if path in self.objects:
+            raise KubeError("POST {0}: exists (409)".format(path), status=409)
+        self.objects[path] = dict(body, metadata=dict(body["metadata"], uid="uid-1", resourceVersion="1"))
+        self.leases_taken = getattr(self, "leases_taken", []) + [path]
+        return self.objects[path]
+
+    def delete(self, path, missing_ok=True, propagation="Background", uid=None):
+        if path in self.objects and self.objects[path]["metadata"].get("uid") == uid:
+            del self.objects[path]
+
 
 def endpoint_of(standin, dc):
     _name, port, _metrics = standin.manager(dc)
@@ -173,6 +187,18 @@ def test_connect_records_what_it_connected_then_changes_nothing(formed):
     second = connect(kube, connect_params(formed))
     assert (second["changed"], second["connected"], second["record_written"]) == (False, False, False)
     assert len(kube.applied) == 1 and formed.requests_with_code(CONNECT_TO_DCS) == 3
+    lease = "/apis/coordination.k8s.io/v1/namespaces/db/leases/stateful-datastores-antidote-admin"
+    assert kube.leases_taken == [lease, lease] and lease not in kube.objects, "taken by each run, then released"
+
+
+def test_a_run_waits_for_the_lease_of_another_and_says_whose_it_is(formed):
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_lease import LeaseTimeout, _lease
+    kube = FakeKube()
+    lease = "/apis/coordination.k8s.io/v1/namespaces/db/leases/stateful-datastores-antidote-admin"
+    kube.objects[lease] = _lease("db", "stateful-datastores-antidote-admin", "awx-job/7", 600)
+    with pytest.raises(LeaseTimeout, match="held by awx-job/7"):
+        connect(kube, connect_params(formed, timeout=1))
+    assert formed.requests_with_code(CONNECT_TO_DCS) == 0 and kube.applied == []
 
 
 def test_connect_in_check_mode_reads_but_writes_nothing(formed):
