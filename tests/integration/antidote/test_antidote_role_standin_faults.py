@@ -14,6 +14,7 @@ import pytest
 
 from tests.helpers.ansible import REPO, run_playbook_json
 from tests.helpers.cluster import apply, forward_pod_ports, kubectl, kubectl_json, recreate_pod
+from tests.integration.antidote.conftest import local_volumes
 from tests.standins.antidote_standin import AntidoteStandin
 
 pytestmark = pytest.mark.localkube
@@ -64,27 +65,11 @@ def changed(run):
     return [task.split(" : ", 1)[-1] for task in run.changed_tasks()]
 
 
-def _local_volumes(storage_class, count_per_node):
-    nodes = [node["metadata"]["name"] for node in kubectl_json("get", "nodes")["items"]]
-    volumes = []
-    for node in nodes:
-        for index in range(count_per_node):
-            volumes.append({
-                "apiVersion": "v1", "kind": "PersistentVolume",
-                "metadata": {"name": "{0}-{1}-{2}".format(storage_class, node, index)},
-                "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
-                         "persistentVolumeReclaimPolicy": "Retain", "storageClassName": storage_class,
-                         "local": {"path": "/mnt/localkube/{0}-{1}".format(storage_class, index)},
-                         "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
-                             {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}]}]}}}})
-    return volumes
-
-
 @pytest.fixture(scope="module")
 def deployment():
     namespace = "t-antidote-role-" + uuid.uuid4().hex[:6]
     storage_class = namespace + "-local"
-    volumes = _local_volumes(storage_class, 4)
+    volumes = local_volumes(storage_class, 4)
     standin = AntidoteStandin(dcs=len(DC_NAMES), nodes=NODES).start()
     try:
         kubectl("create", "namespace", namespace)
