@@ -101,7 +101,8 @@ def test_a_security_context_the_image_cannot_honour_fails_with_the_kubelets_reas
                          "atomix_deploy_controllers": False, "atomix_wait_timeout": 420,
                          "atomix_node_security_context": {"runAsNonRoot": True}})
         assert broken.failed, broken
-        assert "CreateContainerConfigError" in broken.messages and "non-root" in broken.messages, broken
+        assert "CreateContainerConfigError" in broken.messages, broken
+        assert "container has runAsNonRoot and image will run as root" in broken.messages, broken
     finally:
         kubectl("delete", "namespace", namespace, "--wait=false", check=False)
         volumes.remove()

@@ -40,7 +40,7 @@ def build(name):
         tree.mkdir()
         recipe.populate(tree)
         layer_tar = pathlib.Path(scratch) / "layer.tar"
-        descriptor = oci.write_layer(tree, layer_tar)
+        descriptor = oci.write_layer(tree, layer_tar, getattr(recipe, "OWNERS", None))
         manifest, _blobs = oci.manifest_digest(recipe.IMAGE, layers + [descriptor], recipe.CONFIG)
         archive = cache / "archives" / "{}-{}.tar".format(name, manifest["digest"].split(":")[1][:16])
         if archive.exists():

@@ -25,13 +25,24 @@ def _entries(directory):
             yield os.path.join(root, name)
 
 
-def write_layer(directory, out_path):
-    """Write `directory` as a layer tar at out_path; return its descriptor."""
+def _owner(arcname, owners):
+    """(uid, gid) of the longest prefix in `owners` that holds arcname; None when none does."""
+    found = [prefix for prefix in owners if arcname == prefix or arcname.startswith(prefix + "/")]
+    return owners[max(found, key=len)] if found else None
+
+
+def write_layer(directory, out_path, owners=None):
+    """Write `directory` as a layer tar at out_path; return its descriptor. `owners` maps paths (relative,
+    such as usr/share/opensearch) to the (uid, gid) that owns them and everything below; the rest keeps the
+    owner it has in `directory`."""
     with tarfile.open(out_path, "w", format=tarfile.PAX_FORMAT) as tar:
         for path in _entries(directory):
             info = tar.gettarinfo(path, arcname=os.path.relpath(path, directory))
             info.mtime = 0
             info.uname = info.gname = ""
+            owner = _owner(info.name, owners or {})
+            if owner:
+                info.uid, info.gid = owner
             if info.isreg():
                 with open(path, "rb") as handle:
                     tar.addfile(info, handle)

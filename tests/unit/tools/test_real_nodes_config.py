@@ -4,6 +4,7 @@ configured for this machine's constraints, and the cluster's DNS has no upstream
 import ipaddress
 import itertools
 import json
+import os
 import pathlib
 import tarfile
 
@@ -109,6 +110,17 @@ def test_layers_are_reproducible_and_archives_carry_the_image_name(tmp_path):
         index = json.load(archive.extractfile("index.json"))
         assert index["manifests"][0]["annotations"]["io.containerd.image.name"] == "docker.io/example/app:1.0"
         assert "blobs/sha256/" + first["digest"].split(":")[1] in archive.getnames()
+
+
+def test_a_recipes_owners_own_their_tree_and_nothing_else(tmp_path):
+    tree = tmp_path / "tree"
+    (tree / "usr" / "share" / "opensearch" / "config").mkdir(parents=True)
+    (tree / "usr" / "share" / "opensearchx").mkdir()
+    oci.write_layer(tree, tmp_path / "layer.tar", {"usr/share/opensearch": (1000, 1000)})
+    with tarfile.open(tmp_path / "layer.tar") as layer:
+        owners = {member.name: (member.uid, member.gid) for member in layer.getmembers()}
+    assert owners["usr/share/opensearch"] == owners["usr/share/opensearch/config"] == (1000, 1000)
+    assert owners["usr/share"] == owners["usr/share/opensearchx"] == (os.getuid(), os.getgid())
 
 
 def test_bindep_lists_what_real_nodes_need():

@@ -5,7 +5,8 @@ The contract the elasticsearch role relies on: OPENSEARCH_HOME /usr/share/opense
 (mounted by the role), config/opensearch-security/ (the security plugin's files, replaced by the role's
 init container), plugins/opensearch-security/tools/hash.sh; the entrypoint turns environment variables named
 like settings (cluster.initial_cluster_manager_nodes, from the role's bootstrap ConfigMap) into -E options,
-honours OPENSEARCH_JAVA_OPTS, DISABLE_SECURITY_PLUGIN and DISABLE_INSTALL_DEMO_CONFIG; uid 1000; bash and
+honours OPENSEARCH_JAVA_OPTS, DISABLE_SECURITY_PLUGIN and DISABLE_INSTALL_DEMO_CONFIG; uid 1000, which owns the
+home (OpenSearch writes config/opensearch.keystore at start); bash and
 curl for the role's readiness probe; ports 9200 and 9300.
 Differences: assembled from Maven Central by tests/servers/elasticsearch (server, transport-netty4, the
 security plugin) on Debian's OpenJDK 17, so only those modules and plugins are present; the demo
@@ -28,6 +29,8 @@ CONFIG = {
     "User": "1000:1000",
     "ExposedPorts": {"9200/tcp": {}, "9300/tcp": {}},
 }
+# As upstream: the home belongs to the opensearch user, which writes config/opensearch.keystore at start.
+OWNERS = {HOME.lstrip("/"): (1000, 1000)}
 ENTRYPOINT = """#!/bin/bash
 # Settings from the environment (names with a dot, as the upstream entrypoint takes them), then the JVM.
 set -e
