@@ -10,8 +10,7 @@ home (OpenSearch writes config/opensearch.keystore at start); bash and
 curl for the role's readiness probe; ports 9200 and 9300.
 Differences: assembled from Maven Central by tests/servers/elasticsearch (server, transport-netty4, the
 security plugin) on Debian's OpenJDK 17, so only those modules and plugins are present; the demo
-configuration is never installed (as with DISABLE_INSTALL_DEMO_CONFIG=true, which the role sets); JNA's
-native library is not loaded (mlockall and the seccomp filter are skipped)."""
+configuration is never installed (as with DISABLE_INSTALL_DEMO_CONFIG=true, which the role sets)."""
 import shutil
 
 from tests.servers.elasticsearch import LOG4J2, OPENSEARCH_VERSION, ensure_distribution
@@ -49,7 +48,7 @@ fi
 cd "$OPENSEARCH_HOME"
 exec java -Xss1m -XX:+UseG1GC -Djava.io.tmpdir=/tmp -Djava.locale.providers=SPI,COMPAT \\
   -Dlog4j2.disable.jmx=true -Dio.netty.noUnsafe=true -Dio.netty.noKeySetOptimization=true \\
-  -Djna.nosys=true -Djna.nounpack=true ${OPENSEARCH_JAVA_OPTS:-} \\
+  -Djna.nosys=true ${OPENSEARCH_JAVA_OPTS:-} \\
   -Dopensearch.path.home="$OPENSEARCH_HOME" -Dopensearch.path.conf="$OPENSEARCH_PATH_CONF" \\
   -Dopensearch.distribution.type=docker -Dopensearch.bundled_jdk=false \\
   -cp "$OPENSEARCH_HOME/lib/*" org.opensearch.bootstrap.OpenSearch "${opts[@]}"
