@@ -24,5 +24,5 @@ def assert_no_secret_printed(where, secrets, output):
     """Record how many secret values were looked for in `output` and how many were found, then assert none."""
     leaked = [index for index, secret in enumerate(secrets) if secret in output]
     record("secrets", where, {"checked": len(secrets), "leaked": len(leaked)})
-    assert leaked == [], "secret values number {} of {} appear in the output of {}".format(leaked, len(secrets),
-                                                                                        where)
+    assert leaked == [], "secret values number {} of {} appear in the output of {}".format(
+        leaked, len(secrets), where)

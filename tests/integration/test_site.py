@@ -64,8 +64,8 @@ def test_two_runs_at_once_from_empty_both_converge_and_report_every_system_healt
     twice): both succeed, and the next test proves they left one consistent state (a third run changes
     nothing, the Secrets each created once)."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        runs = list(pool.map(lambda _: run_playbook(REPO / "playbooks" / "site.yml", site, inventory=INVENTORY,
-                                                    timeout=1500), range(2)))
+        runs = list(pool.map(lambda _run: run_playbook(
+            REPO / "playbooks" / "site.yml", site, inventory=INVENTORY, timeout=1500), range(2)))
     for run in runs:
         assert run.rc == 0, run
         report = run.stdout[run.stdout.rindex("Print what is deployed"):]

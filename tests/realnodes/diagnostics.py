@@ -37,8 +37,8 @@ def describe(namespaces):
                     lines.append("  logs of {} before its restart:\n{}".format(
                         cstatus["name"], _logs(namespace, name, cstatus["name"], True)))
                 if not cstatus.get("ready"):
-                    lines.append("  logs of {}:\n{}".format(cstatus["name"], _logs(namespace, name, cstatus["name"],
-                                                                                  False)))
+                    current = _logs(namespace, name, cstatus["name"], False)
+                    lines.append("  logs of {}:\n{}".format(cstatus["name"], current))
         events = sorted(kubectl_json("get", "events", "-n", namespace)["items"],
                         key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
         for event in events[-20:]:

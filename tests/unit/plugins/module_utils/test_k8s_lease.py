@@ -59,7 +59,7 @@ def test_two_holders_never_overlap_and_both_finish():
             time.sleep(0.05)
             inside.pop()
 
-    threads = [threading.Thread(target=step) for _ in range(4)]
+    threads = [threading.Thread(target=step) for _thread in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
