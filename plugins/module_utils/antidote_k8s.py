@@ -302,8 +302,9 @@ def create_dcs(kube, params, check_mode=False, open_client=None):
     for target in targets:
         target.nodes = resolve_nodes(kube, target, params.get("node_name_prefix") or DEFAULT_NODE_NAME_PREFIX)
     lease_namespace = params.get("namespace") or targets[0].namespace
+    warnings = []
     lock = contextlib.nullcontext(0.0) if check_mode or kube is None or not lease_namespace else held(
-        kube, lease_namespace, ADMIN_LEASE, params["timeout"], "antidote_dc")
+        kube, lease_namespace, ADMIN_LEASE, params["timeout"], "antidote_dc", warnings)
     with lock as waited, reach(kube, targets, params["pb_port"]) as dcs:
         policy = RetryPolicy(timeout=max(1, params["timeout"] - waited), call_timeout=params["call_timeout"])
         try:
@@ -311,7 +312,7 @@ def create_dcs(kube, params, check_mode=False, open_client=None):
                 dc, dc.target.nodes, policy=policy, check_mode=check_mode, open_client=open_client))
         except (MultiDcError, DcOperationError) as error:
             raise AntidoteK8sError(explain(error, dcs)) from error
-        entries, warnings = [], []
+        entries = []
         for dc in dcs:
             outcome = results[dc.name]
             entries.append({
@@ -402,8 +403,9 @@ def connect(kube, params, check_mode=False, open_client=None):
     if not DNS1123_SUBDOMAIN.match(record_name) or not DNS1123_LABEL.match(record_namespace):
         raise ValueError("record_configmap {0!r} / record_namespace {1!r} are not valid Kubernetes names".format(
             record_name, record_namespace))
+    warnings = []
     lock = contextlib.nullcontext(0.0) if check_mode else held(
-        kube, record_namespace, ADMIN_LEASE, params["timeout"], "antidote_connect")
+        kube, record_namespace, ADMIN_LEASE, params["timeout"], "antidote_connect", warnings)
     with lock as waited, reach(kube, targets, params["pb_port"],
                                params["metrics_port"] if params.get("verify", True) else None) as dcs:
         old_record, warning = read_record(kube, record_namespace, record_name)
@@ -443,7 +445,7 @@ def connect(kube, params, check_mode=False, open_client=None):
         "record": outcome["record"],
         "dc_count": outcome["dc_count"],
         "dcs": dc_info,
-        "warnings": [warning] if warning else [],
+        "warnings": warnings + ([warning] if warning else []),
     }
 
 

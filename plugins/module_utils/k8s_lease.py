@@ -74,14 +74,24 @@ def _try_take(kube, namespace, name, holder, seconds):
 
 
 @contextlib.contextmanager
-def held(kube, namespace, name, seconds, what):
+def held(kube, namespace, name, seconds, what, warnings):
     """Hold Lease namespace/name for at most `seconds` (+ margin) while the block runs, which gets the
-    seconds spent waiting for another holder (at most `seconds`). `what` names the step in the error."""
+    seconds spent waiting for another holder (at most `seconds`). `what` names the step in the error.
+    Credentials that may not create Leases run the block unprotected, with a warning added to `warnings`."""
     holder = "{0}/{1}".format(socket.gethostname(), os.getpid())
     started = time.monotonic()
     deadline = started + seconds
     while True:
-        uid = _try_take(kube, namespace, name, holder, int(seconds) + MARGIN_S)
+        try:
+            uid = _try_take(kube, namespace, name, holder, int(seconds) + MARGIN_S)
+        except KubeError as error:
+            if error.status != 403:
+                raise
+            warnings.append("{0} ran without the Lease {1}/{2} that keeps two runs from acting at once: these "
+                            "credentials may not create it (grant get, create, update and delete on "
+                            "coordination.k8s.io leases in {1})".format(what, namespace, name))
+            yield 0.0
+            return
         if uid:
             break
         if time.monotonic() >= deadline:

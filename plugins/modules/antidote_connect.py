@@ -34,7 +34,8 @@ description:
     Lease C(stateful-datastores-antidote-admin) in the record's namespace while they act; a second run waits
     for it (within O(timeout)), then finds the first run's record and has nothing to connect. A run that
     dies holding the Lease blocks others for at most O(timeout) plus a minute. Needs C(get), C(create),
-    C(update) and C(delete) on C(coordination.k8s.io) C(leases) there (not in check mode, which takes no Lease).
+    C(update) and C(delete) on C(coordination.k8s.io) C(leases) there (not in check mode, which takes no Lease);
+    credentials without them run unprotected, with a warning that names the permission.
 author: stateful.datastores developers (@stateful-datastores)
 extends_documentation_fragment:
   - stateful.datastores.k8s_auth

@@ -28,7 +28,7 @@ description:
     acts, as M(stateful.datastores.antidote_connect) does, since a createDC that ends after another run connected the
     DCs would undo the connection. A second run waits for the Lease (within O(timeout)), then finds the ring
     full. Needs C(get), C(create), C(update) and C(delete) on C(coordination.k8s.io) C(leases) there (not in
-    check mode, and not with direct endpoints only).
+    check mode, and not with direct endpoints only); credentials without them run unprotected, with a warning.
   - Needs Antidote 0.2.1 or later (message codes 129-134); 0.2.2 or later for a repeatable createDC.
     An Antidote 0.2.0 server is detected and refused with a message naming the versions that work.
 author: stateful.datastores developers (@stateful-datastores)

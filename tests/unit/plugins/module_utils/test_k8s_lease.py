@@ -53,7 +53,7 @@ def test_two_holders_never_overlap_and_both_finish():
     api, inside, overlaps = Leases(), [], []
 
     def step():
-        with k8s_lease.held(api, "ns", "rec-lock", 5, "step"):
+        with k8s_lease.held(api, "ns", "rec-lock", 5, "step", []):
             inside.append(1)
             overlaps.append(len(inside))
             time.sleep(0.05)
@@ -69,7 +69,7 @@ def test_two_holders_never_overlap_and_both_finish():
 
 def test_the_block_gets_the_seconds_it_waited():
     api = Leases()
-    with k8s_lease.held(api, "ns", "rec-lock", 5, "step") as waited:
+    with k8s_lease.held(api, "ns", "rec-lock", 5, "step", []) as waited:
         assert waited < 1
         assert api.objects["rec-lock"]["spec"]["leaseDurationSeconds"] == 5 + k8s_lease.MARGIN_S
 
@@ -78,7 +78,7 @@ def test_an_expired_lease_of_a_dead_run_is_taken_over():
     api = Leases()
     api._store("rec-lock", k8s_lease._lease("ns", "rec-lock", "dead/1", 1))
     api.objects["rec-lock"]["spec"]["renewTime"] = "2020-01-01T00:00:00.000000Z"
-    with k8s_lease.held(api, "ns", "rec-lock", 5, "step"):
+    with k8s_lease.held(api, "ns", "rec-lock", 5, "step", []):
         assert api.objects["rec-lock"]["spec"]["holderIdentity"] != "dead/1"
 
 
@@ -87,13 +87,27 @@ def test_a_current_lease_times_out_naming_its_holder():
     api._store("rec-lock", k8s_lease._lease("ns", "rec-lock", "other-host/42", 600))
     with pytest.raises(k8s_lease.LeaseTimeout, match="antidote_connect waited 0 s for Lease ns/rec-lock, held by "
                                                      "other-host/42"):
-        with k8s_lease.held(api, "ns", "rec-lock", 0.05, "antidote_connect"):
+        with k8s_lease.held(api, "ns", "rec-lock", 0.05, "antidote_connect", []):
             pass
     assert api.objects["rec-lock"]["spec"]["holderIdentity"] == "other-host/42", "another's lease stays"
 
 
 def test_a_lease_taken_over_after_expiry_is_not_deleted_by_the_old_holder():
     api = Leases()
-    with k8s_lease.held(api, "ns", "rec-lock", 5, "step"):
+    with k8s_lease.held(api, "ns", "rec-lock", 5, "step", []):
         api.objects["rec-lock"]["metadata"]["uid"] = "someone-else"
     assert "rec-lock" in api.objects
+
+
+def test_credentials_without_leases_run_unprotected_with_a_warning_naming_the_permission():
+    class NoLeases(Leases):
+        def request(self, method, path, query=None, body=None, retry=True):
+            raise KubeError("forbidden", status=403)
+
+    warnings, ran = [], []
+    with k8s_lease.held(NoLeases(), "ns", "rec-lock", 5, "antidote_dc", warnings) as waited:
+        ran.append(waited)
+    assert ran == [0.0]
+    assert warnings == ["antidote_dc ran without the Lease ns/rec-lock that keeps two runs from acting at once: "
+                        "these credentials may not create it (grant get, create, update and delete on "
+                        "coordination.k8s.io leases in ns)"]
