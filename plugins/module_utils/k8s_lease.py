@@ -12,6 +12,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import KubeError
+from ansible_collections.stateful.datastores.plugins.module_utils.readiness import parse_time
 
 MARGIN_S = 60
 POLL_S = 1.0
@@ -36,11 +37,8 @@ def _micro(moment):
 
 def _expired(lease, now):
     spec = lease.get("spec") or {}
-    renewed = spec.get("renewTime") or spec.get("acquireTime")
-    if not renewed:
-        return True
-    start = datetime.strptime(renewed.replace("Z", "").split(".")[0], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
-    return start + timedelta(seconds=int(spec.get("leaseDurationSeconds") or 0)) < now
+    renewed = parse_time(spec.get("renewTime") or spec.get("acquireTime"))
+    return renewed is None or renewed + timedelta(seconds=int(spec.get("leaseDurationSeconds") or 0)) < now
 
 
 def _lease(namespace, name, holder, seconds, resource_version=None):
@@ -73,14 +71,10 @@ def _try_take(kube, namespace, name, holder, seconds):
         raise
 
 
-@contextlib.contextmanager
-def held(kube, namespace, name, seconds, what, warnings):
-    """Hold Lease namespace/name for at most `seconds` (+ margin) while the block runs, which gets the
-    seconds spent waiting for another holder (at most `seconds`). `what` names the step in the error.
-    Credentials that may not create Leases run the block unprotected, with a warning added to `warnings`."""
+def _acquire(kube, namespace, name, seconds, what, warnings):
+    """The uid of the Lease once this process holds it; None when these credentials may not create it."""
     holder = "{0}/{1}".format(socket.gethostname(), os.getpid())
-    started = time.monotonic()
-    deadline = started + seconds
+    deadline = time.monotonic() + seconds
     while True:
         try:
             uid = _try_take(kube, namespace, name, holder, int(seconds) + MARGIN_S)
@@ -90,10 +84,9 @@ def held(kube, namespace, name, seconds, what, warnings):
             warnings.append("{0} ran without the Lease {1}/{2} that keeps two runs from acting at once: these "
                             "credentials may not create it (grant get, create, update and delete on "
                             "coordination.k8s.io leases in {1})".format(what, namespace, name))
-            yield 0.0
-            return
+            return None
         if uid:
-            break
+            return uid
         if time.monotonic() >= deadline:
             current = kube.get(_path(namespace, name), missing_ok=True) or {}
             raise LeaseTimeout("{0} waited {1:.0f} s for Lease {2}/{3}, held by {4} (another run doing the same "
@@ -101,6 +94,18 @@ def held(kube, namespace, name, seconds, what, warnings):
                                    what, seconds, namespace, name,
                                    (current.get("spec") or {}).get("holderIdentity", "?")))
         time.sleep(POLL_S)
+
+
+@contextlib.contextmanager
+def held(kube, namespace, name, seconds, what, warnings):
+    """Hold Lease namespace/name for at most `seconds` (+ margin) while the block runs, which gets the
+    seconds spent waiting for another holder (at most `seconds`). `what` names the step in the error.
+    Credentials that may not create Leases run the block unprotected, with a warning added to `warnings`."""
+    started = time.monotonic()
+    uid = _acquire(kube, namespace, name, seconds, what, warnings)
+    if uid is None:
+        yield 0.0
+        return
     try:
         yield time.monotonic() - started
     finally:

@@ -1,5 +1,6 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Test access to the local control plane: kubectl, namespaces and KWOK port-forward targets."""
+"""Test access to the local control plane: kubectl, namespaces, KWOK port-forward targets, local volumes."""
+import contextlib
 import json
 import pathlib
 import subprocess
@@ -82,3 +83,29 @@ def forward_pod_ports_cluster(namespace, pod, targets, target_address="127.0.0.1
     apply({"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "ClusterPortForward", "metadata": {"name": name},
            "spec": {"selector": {"matchNamespaces": [namespace], "matchNames": [pod]}, "forwards": forwards}})
     return name
+
+
+@contextlib.contextmanager
+def local_storage(storage_class, count_per_node):
+    """StorageClass `storage_class` (no provisioner, WaitForFirstConsumer) and its PersistentVolumes on every
+    (simulated) node, for pods that claim volumes; both removed afterwards."""
+    nodes = [node["metadata"]["name"] for node in kubectl_json("get", "nodes")["items"]]
+    volumes = [
+        {"apiVersion": "v1", "kind": "PersistentVolume",
+         "metadata": {"name": "{0}-{1}-{2}".format(storage_class, node, index)},
+         "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
+                  "persistentVolumeReclaimPolicy": "Retain", "storageClassName": storage_class,
+                  "local": {"path": "/mnt/localkube/{0}-{1}".format(storage_class, index)},
+                  "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+                      {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}]}]}}}}
+        for node in nodes for index in range(count_per_node)]
+    try:
+        apply({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": storage_class},
+               "provisioner": "kubernetes.io/no-provisioner", "volumeBindingMode": "WaitForFirstConsumer",
+               "reclaimPolicy": "Retain"})
+        apply({"apiVersion": "v1", "kind": "List", "items": volumes})
+        yield storage_class
+    finally:
+        kubectl("delete", "storageclass", storage_class, "--wait=false", check=False)
+        kubectl("delete", "persistentvolume", *[volume["metadata"]["name"] for volume in volumes], "--wait=false",
+                check=False)

@@ -3,8 +3,7 @@
 import pytest
 
 from tests.helpers.ansible import REPO, run_playbook_json
-from tests.helpers.cluster import apply, kubectl
-from tests.integration.antidote.conftest import local_volumes
+from tests.helpers.cluster import local_storage
 
 pytestmark = pytest.mark.localkube
 
@@ -26,15 +25,10 @@ def test_verify_reports_every_system_under_one_deadline_when_antidote_does_not_a
     """Antidote StatefulSets whose nodes nobody answers (KWOK pods, no AntidoteDB behind the port-forward):
     verify.yml cuts createDC's 300 s to its own deadline, reports the DC UNREACHABLE, still reports
     Hazelcast, and fails at the end naming both."""
-    storage_class = namespace + "-local"
-    volumes = local_volumes(storage_class, 1)
-    apply({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": storage_class},
-           "provisioner": "kubernetes.io/no-provisioner", "volumeBindingMode": "WaitForFirstConsumer"})
-    apply({"apiVersion": "v1", "kind": "List", "items": volumes})
-    values = {"antidote_namespace": namespace, "antidote_storage_class": storage_class,
+    values = {"antidote_namespace": namespace, "antidote_storage_class": namespace + "-local",
               "antidote_datacenters": [{"name": "dc1"}], "antidote_client_service_type": "ClusterIP",
               "hazelcast_namespace": namespace, "hazelcast_name": "hz", "datastores_storage_class": False}
-    try:
+    with local_storage(namespace + "-local", 1):
         deployed = run_playbook_json(REPO / "playbooks" / "antidote.yml", dict(values, antidote_dc_timeout=2),
                                      timeout=600)
         assert deployed.failed and "antidote-dc1" in deployed.messages, deployed
@@ -48,7 +42,3 @@ def test_verify_reports_every_system_under_one_deadline_when_antidote_does_not_a
         assert any("Hazelcast" in line for line in report), report
         final = run.result("Fail when any system in the report is not healthy")
         assert "UNREACHABLE AntidoteDB DC dc1" in final["msg"] and "UNHEALTHY Hazelcast hz" in final["msg"], final
-    finally:
-        kubectl("delete", "namespace", namespace, "--wait=false", check=False)
-        kubectl("delete", "pv", "--wait=false", *[v["metadata"]["name"] for v in volumes], check=False)
-        kubectl("delete", "storageclass", storage_class, check=False)

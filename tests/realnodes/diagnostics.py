@@ -1,13 +1,23 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the real nodes say about a failed run: each pod's containers, the newest events and the logs of
-every container that restarted or is not ready, so that a failure on another machine can be read from
-the test output alone."""
+"""What the real nodes say about a failed run: each pod's containers, the logs of those the modules'
+own diagnostics would show (module_utils/diagnostics.failing_containers, the last run's too when one
+restarted) and the newest events, so that a failure on another machine can be read from the test
+output alone."""
+from ansible_collections.stateful.datastores.plugins.module_utils.diagnostics import (
+    failing_containers,
+    log_tail,
+    recent_events,
+)
 from tests.helpers.cluster import kubectl, kubectl_json
 
 
-def _container_lines(pod):
+def _statuses(pod):
     status = pod.get("status") or {}
-    for cstatus in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
+    return (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
+
+
+def _container_lines(pod):
+    for cstatus in _statuses(pod):
         state = next(iter(cstatus.get("state") or {}), "?")
         detail = (cstatus.get("state") or {}).get(state) or {}
         last = (cstatus.get("lastState") or {}).get("terminated") or {}
@@ -18,9 +28,9 @@ def _container_lines(pod):
 
 
 def _logs(namespace, pod, container, previous):
-    args = ["logs", "-n", namespace, pod, "-c", container, "--tail", "25"] + (["--previous"] if previous else [])
+    args = ["logs", "-n", namespace, pod, "-c", container] + (["--previous"] if previous else [])
     result = kubectl(*args, check=False, timeout=30)
-    return (result.stdout or result.stderr).strip()
+    return "\n".join("    | " + line for line in log_tail(result.stdout or result.stderr, 25)[0])
 
 
 def describe(namespaces):
@@ -31,19 +41,15 @@ def describe(namespaces):
             lines.append("pod {}/{} on {} {}".format(namespace, name, pod["spec"].get("nodeName"),
                                                      (pod.get("status") or {}).get("phase")))
             lines.extend(_container_lines(pod))
-            status = pod.get("status") or {}
-            for cstatus in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
-                if cstatus.get("restartCount"):
-                    lines.append("  logs of {} before its restart:\n{}".format(
-                        cstatus["name"], _logs(namespace, name, cstatus["name"], True)))
-                if not cstatus.get("ready"):
-                    current = _logs(namespace, name, cstatus["name"], False)
-                    lines.append("  logs of {}:\n{}".format(cstatus["name"], current))
-        events = sorted(kubectl_json("get", "events", "-n", namespace)["items"],
-                        key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
-        for event in events[-20:]:
-            lines.append("event {} {} {}: {}".format(namespace, event.get("reason"),
-                                                     event["involvedObject"].get("name"), event.get("message")))
+            restarted = {c["name"] for c in _statuses(pod) if c.get("restartCount")}
+            for container, reason in failing_containers(pod):
+                current = _logs(namespace, name, container, False)
+                lines.append("  logs of {} ({}):\n{}".format(container, reason, current))
+                if container in restarted:
+                    lines.append("  its last run:\n{}".format(_logs(namespace, name, container, True)))
+        events = kubectl_json("get", "events", "-n", namespace)["items"]
+        lines.extend("event {} {} {}: {}".format(namespace, view.reason, view.name, view.message)
+                     for view in recent_events(events, 20))
     return "\n".join(lines)
 
 

@@ -5,7 +5,7 @@ import pytest
 from ansible_collections.stateful.datastores.plugins.module_utils.antidote_pb import (
     AntidoteClient, dc_count, fetch_metrics, parse_descriptor,
 )
-from tests.helpers.cluster import forward_pod_ports, kubectl_json
+from tests.helpers.cluster import forward_pod_ports
 from tests.servers.antidote import AntidoteNodes
 
 
@@ -43,20 +43,3 @@ def real_nodes():
     with AntidoteNodes(dcs=2, nodes=2) as nodes:
         yield nodes
         nodes.report()
-
-
-def local_volumes(storage_class, count_per_node):
-    """PersistentVolumes of `storage_class` on every (simulated) node, for pods that claim volumes."""
-    nodes = [node["metadata"]["name"] for node in kubectl_json("get", "nodes")["items"]]
-    volumes = []
-    for node in nodes:
-        for index in range(count_per_node):
-            volumes.append({
-                "apiVersion": "v1", "kind": "PersistentVolume",
-                "metadata": {"name": "{0}-{1}-{2}".format(storage_class, node, index)},
-                "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
-                         "persistentVolumeReclaimPolicy": "Retain", "storageClassName": storage_class,
-                         "local": {"path": "/mnt/localkube/{0}-{1}".format(storage_class, index)},
-                         "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
-                             {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}]}]}}}})
-    return volumes

@@ -18,9 +18,9 @@ import uuid
 import pytest
 
 from tests.helpers.ansible import REPO, run_playbook_json
-from tests.helpers.cluster import apply, kubectl, kubectl_json
+from tests.helpers.cluster import kubectl, kubectl_json, local_storage
 from tests.helpers.reliability import assert_no_secret_printed
-from tests.integration.antidote.conftest import counted_dcs, dc_id, forward_every_pod, local_volumes, ring_members
+from tests.integration.antidote.conftest import counted_dcs, dc_id, forward_every_pod, ring_members
 from tests.servers.antidote import AntidoteNodes
 
 pytestmark = pytest.mark.localkube
@@ -80,24 +80,16 @@ def changed(run):
 @pytest.fixture(scope="module")
 def deployment():
     namespace = "t-antidote-role-" + uuid.uuid4().hex[:6]
-    storage_class = namespace + "-local"
-    volumes = local_volumes(storage_class, 4)
     nodes = AntidoteNodes(dcs=len(DC_NAMES), nodes=NODES).start()
     try:
-        kubectl("create", "namespace", namespace)
-        apply({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": storage_class},
-               "provisioner": "kubernetes.io/no-provisioner", "volumeBindingMode": "WaitForFirstConsumer",
-               "reclaimPolicy": "Retain"})
-        apply({"apiVersion": "v1", "kind": "List", "items": volumes})
-        forward_every_pod(namespace, nodes)
-        yield Deployment(namespace, storage_class, nodes)
+        with local_storage(namespace + "-local", 4) as storage_class:
+            kubectl("create", "namespace", namespace)
+            forward_every_pod(namespace, nodes)
+            yield Deployment(namespace, storage_class, nodes)
     finally:
         print("antidote: real tier resident memory at the end: {0:.0f} MB".format(nodes.rss_bytes() / 1e6))
         nodes.stop()
         kubectl("delete", "namespace", namespace, "--wait=false", check=False)
-        kubectl("delete", "storageclass", storage_class, "--wait=false", check=False)
-        kubectl("delete", "persistentvolume", *[volume["metadata"]["name"] for volume in volumes], "--wait=false",
-                check=False)
 
 
 BAD_CASES = [

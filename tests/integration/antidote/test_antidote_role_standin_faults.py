@@ -13,8 +13,7 @@ import uuid
 import pytest
 
 from tests.helpers.ansible import REPO, run_playbook_json
-from tests.helpers.cluster import apply, forward_pod_ports, kubectl, kubectl_json, recreate_pod
-from tests.integration.antidote.conftest import local_volumes
+from tests.helpers.cluster import forward_pod_ports, kubectl, kubectl_json, local_storage, recreate_pod
 from tests.standins.antidote_standin import AntidoteStandin
 
 pytestmark = pytest.mark.localkube
@@ -68,28 +67,20 @@ def changed(run):
 @pytest.fixture(scope="module")
 def deployment():
     namespace = "t-antidote-role-" + uuid.uuid4().hex[:6]
-    storage_class = namespace + "-local"
-    volumes = local_volumes(storage_class, 4)
     standin = AntidoteStandin(dcs=len(DC_NAMES), nodes=NODES).start()
     try:
-        kubectl("create", "namespace", namespace)
-        apply({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": storage_class},
-               "provisioner": "kubernetes.io/no-provisioner", "volumeBindingMode": "WaitForFirstConsumer",
-               "reclaimPolicy": "Retain"})
-        apply({"apiVersion": "v1", "kind": "List", "items": volumes})
-        # Default stand-in layout: DC dcK's nodes are antidote@antidote-dcK-<i>.antidote-dcK, the names the
-        # role derives for StatefulSet antidote-dcK and its headless Service.
-        for dc in standin.describe()["dcs"]:
-            for node in dc["nodes"]:
-                pod = node["name"].split("@", 1)[1].split(".", 1)[0]
-                forward_pod_ports(namespace, pod, {8087: node["pb_port"], 3001: node["metrics_port"]})
-        yield Deployment(namespace, storage_class, standin)
+        with local_storage(namespace + "-local", 4) as storage_class:
+            kubectl("create", "namespace", namespace)
+            # Default stand-in layout: DC dcK's nodes are antidote@antidote-dcK-<i>.antidote-dcK, the names the
+            # role derives for StatefulSet antidote-dcK and its headless Service.
+            for dc in standin.describe()["dcs"]:
+                for node in dc["nodes"]:
+                    pod = node["name"].split("@", 1)[1].split(".", 1)[0]
+                    forward_pod_ports(namespace, pod, {8087: node["pb_port"], 3001: node["metrics_port"]})
+            yield Deployment(namespace, storage_class, standin)
     finally:
         standin.stop()
         kubectl("delete", "namespace", namespace, "--wait=false", check=False)
-        kubectl("delete", "storageclass", storage_class, "--wait=false", check=False)
-        kubectl("delete", "persistentvolume", *[volume["metadata"]["name"] for volume in volumes], "--wait=false",
-                check=False)
 
 
 def test_first_run_converges(deployment):
