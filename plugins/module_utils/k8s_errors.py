@@ -2,7 +2,7 @@
 """One translation of Kubernetes failures into words: what failed, which credential or variable, what to do.
 
 Used by every module of the collection (through k8s_module) and by k8s_preflight, which roles run
-before their kubernetes.core lookups. No response headers, no tracebacks: the API server's own
+before their k8s_objects lookups. No response headers, no tracebacks: the API server's own
 message is kept, clipped.
 """
 import os

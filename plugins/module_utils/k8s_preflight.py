@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Read-only checks a role runs before its first write or kubernetes.core lookup.
+"""Read-only checks a role runs before its first write or k8s_objects lookup.
 
 The API server is reachable with the role's credentials, the namespace exists when the role may not
 create it, objects the input names exist (`present`) and objects that would conflict do not

@@ -3,6 +3,8 @@
 import contextlib
 import json
 import pathlib
+import re
+import select
 import subprocess
 import time
 
@@ -49,6 +51,26 @@ def recreate_pod(namespace, name, timeout=60):
         assert time.monotonic() < deadline, "pod {}/{} was not recreated within {}s".format(namespace, name, timeout)
         time.sleep(0.2)
     kubectl("wait", "--for=condition=Ready", "pod/" + name, "-n", namespace, "--timeout={}s".format(timeout))
+
+
+@contextlib.contextmanager
+def port_forward(namespace, pod, port, timeout=60):
+    """`kubectl port-forward` to a pod's port on 127.0.0.1 (a free local port); yields that local port.
+
+    On real nodes the API server hands the stream to the node's kubelet, which dials the pod inside the node's
+    sealed network namespace: nothing on the host dials a pod address."""
+    command = [kubectl_binary(), "--kubeconfig", kubeconfig_path(), "port-forward", "-n", namespace,
+               "--address", "127.0.0.1", "pod/" + pod, ":{}".format(port)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        readable = select.select([process.stdout], [], [], timeout)[0]
+        line = process.stdout.readline() if readable else ""
+        found = re.match(r"Forwarding from 127\.0\.0\.1:(\d+) ->", line)
+        assert found, "kubectl port-forward to {}/{}:{} did not start: {!r}".format(namespace, pod, port, line)
+        yield int(found.group(1))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def apply(manifest):

@@ -13,6 +13,9 @@ class TcpProxy(object):
         self.port = self.listener.getsockname()[1]
         self.connections = []
         self.accepted = 0
+        # While True, new connections are closed as soon as accepted, as by a server that is restarting.
+        self.dropping = False
+        self.dropped = 0
         self._lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -22,6 +25,10 @@ class TcpProxy(object):
                 client = self.listener.accept()[0]
             except OSError:
                 return
+            if self.dropping:
+                client.close()
+                self.dropped += 1
+                continue
             upstream = socket.create_connection(self.target)
             with self._lock:
                 self.connections += [client, upstream]

@@ -2,22 +2,20 @@
 """The antidote role on real nodes: its StatefulSets run the image of tools/images/recipes/antidote.py (built
 from the same AntidoteDB 0.2.2 release as the loopback tier), the nodes of a DC find each other by their DNS
 names, createDC and connectDCs go through the real kubelet's port-forward, and a marker written on each DC
-is read on the other. Data lives on local volumes.
-
-Not in this tier: teardown + re-deploy onto the kept claims. AntidoteDB 0.2.2 cannot do it when the pods come
-back with other addresses: each restarted node reconnects to the other DCs at their stored (old) addresses,
-none answers, and it exits at start (inter_dc_manager:check_node_restart), see docs/antidote.md, Limits. It
-passed alone when the pods happened to get their old addresses back."""
+is read on the other. Data lives on local volumes, and survives a teardown and re-deploy although every pod
+comes back with another address (the init container forgets the DCs that no longer answer, docs/antidote.md)."""
 import uuid
 
 import pytest
 
 from tests.helpers.ansible import REPO, run_playbook_json
-from tests.helpers.cluster import kubectl, recreate_pod
+from plugins.module_utils.antidote_pb import AntidoteClient
+from tests.helpers.cluster import kubectl, kubectl_json, port_forward, recreate_pod
 from tests.realnodes.diagnostics import explain
 from tests.realnodes.volumes import LocalVolumes
 
 PLAYBOOK = REPO / "playbooks" / "antidote.yml"
+TEARDOWN = REPO / "playbooks" / "teardown.yml"
 FACTS = "Return antidote_dcs"
 
 
@@ -82,3 +80,33 @@ def test_a_memory_limit_too_small_for_the_vm_fails_with_the_reason(first, antido
         assert "OOMKilled" in small.stdout, small.stdout[-3000:]
     finally:
         kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+
+
+def register(namespace, pod, key, value=None):
+    """Write `value` to the register `key` through the pod's protocol port, or read it (value None)."""
+    with port_forward(namespace, pod, 8087) as port, AntidoteClient("127.0.0.1", port, timeout=30) as client:
+        if value is None:
+            return client.read_register(b"realnodes", key)
+        client.write_register(b"realnodes", key, value)
+        return value
+
+
+@pytest.mark.fault
+def test_teardown_and_redeploy_keep_the_data_although_every_pod_has_another_address(first, antidote):
+    """AntidoteDB 0.2.2 alone cannot start again here: each node would reconnect to the DCs stored in its data
+    at their old addresses and exit when none answers. The role's init container forgets those DCs, the
+    role's connect step reconnects them, and what was written before the teardown is read in both DCs."""
+    namespace = antidote["antidote_namespace"]
+    key, value = uuid.uuid4().hex.encode(), uuid.uuid4().hex.encode()
+    register(namespace, "antidote-dc1-0", key, value)
+    down = run_playbook_json(TEARDOWN, {"datastores_systems": ["antidote"], "antidote_namespace": namespace},
+                             timeout=600)
+    assert not down.failed, down
+    assert len(kubectl_json("get", "pvc", "-n", namespace)["items"]) == 4, "teardown without purge keeps the claims"
+    again = run_playbook_json(PLAYBOOK, antidote, timeout=1200)
+    assert not again.failed, explain(again, [namespace])
+    forgot = kubectl("logs", "-n", namespace, "antidote-dc1-0", "-c", "forget-unreachable-dcs").stdout
+    assert "stored DCs answer" in forgot, forgot
+    assert all(register(namespace, pod, key) == value for pod in ("antidote-dc1-1", "antidote-dc2-0")), (
+        "the register written before the teardown, read in both DCs")
+    assert sorted(dcs(again)) == ["dc1", "dc2"] and "dc1" in (dcs(again)["dc2"]["replicated_to"] or {}), dcs(again)

@@ -11,7 +11,7 @@ import pytest
 from tests.helpers.ansible import REPO, run_playbook_json
 from tests.helpers.cluster import kubectl, kubectl_json, recreate_pod
 from tests.realnodes.diagnostics import explain
-from tests.realnodes.volumes import LocalVolumes
+from tests.realnodes.volumes import DISK_WATERMARKS, LocalVolumes
 
 PLAYBOOK = REPO / "playbooks" / "loklak.yml"
 TEARDOWN = REPO / "playbooks" / "teardown.yml"
@@ -25,7 +25,7 @@ def seed(real_cluster):
     values = {"loklak_elasticsearch_namespace": "es-" + suffix, "loklak_namespace": "loklak-" + suffix,
               "elasticsearch_storage_class": volumes.name, "loklak_storage_class": volumes.name,
               "elasticsearch_heap_size": "256m", "loklak_service_type": "ClusterIP", "loklak_timeout": 420,
-              "elasticsearch_timeout": 420, "datastores_systems": ["loklak"]}
+              "elasticsearch_timeout": 420, "datastores_systems": ["loklak"], "elasticsearch_config": DISK_WATERMARKS}
     yield values
     for key in ("loklak_namespace", "loklak_elasticsearch_namespace"):
         kubectl("delete", "namespace", values[key], "--wait=false", check=False)

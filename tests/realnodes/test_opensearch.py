@@ -18,7 +18,7 @@ import pytest
 from tests.helpers.ansible import REPO, run_playbook_json
 from tests.helpers.cluster import kubectl, kubectl_json
 from tests.realnodes.diagnostics import explain
-from tests.realnodes.volumes import LocalVolumes
+from tests.realnodes.volumes import DISK_WATERMARKS_OPENSEARCH, LocalVolumes
 
 PLAYBOOK = REPO / "playbooks" / "elasticsearch.yml"
 FACT_TASK = "Set elasticsearch_cluster (health, version, nodes, endpoints, Secrets, volumes)"
@@ -34,7 +34,7 @@ def opensearch(real_cluster):
     values = {"elasticsearch_distribution": "opensearch", "elasticsearch_version": VERSION,
               "elasticsearch_name": "os", "elasticsearch_namespace": "os-" + uuid.uuid4().hex[:5],
               "elasticsearch_storage_class": volumes.name, "elasticsearch_heap_size": "384m",
-              "elasticsearch_timeout": 480}
+              "elasticsearch_timeout": 480, "elasticsearch_config": DISK_WATERMARKS_OPENSEARCH}
     first = run_playbook_json(PLAYBOOK, values, timeout=900)
     yield values, first
     kubectl("delete", "namespace", values["elasticsearch_namespace"], "--wait=false", check=False)

@@ -6,6 +6,15 @@ import uuid
 
 from tests.helpers.cluster import apply, kubectl, kubectl_json
 
+# The volumes are directories on this machine's one disk, shared with everything else on it: when that disk
+# is more than 90% used, Elasticsearch 2.4's default watermarks (percentages of the whole disk) refuse the
+# shards of every new index, the cluster turns red and loklak waits for yellow for ever (seen in CI).
+# Watermarks in free bytes stop shard allocation only when the disk is really full.
+DISK_WATERMARKS = {"cluster.routing.allocation.disk.watermark.low": "1gb",
+                   "cluster.routing.allocation.disk.watermark.high": "512mb"}
+# OpenSearch also has a flood stage, which must be in bytes too when the others are.
+DISK_WATERMARKS_OPENSEARCH = dict(DISK_WATERMARKS, **{"cluster.routing.allocation.disk.watermark.flood_stage": "256mb"})
+
 
 class LocalVolumes:
     def __init__(self, settings, per_node=2, size="2Gi"):

@@ -1,0 +1,104 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: k8s_objects
+version_added: 0.2.0
+short_description: Read Kubernetes objects, retrying through API server restarts
+description:
+  - Returns the objects of one kind, or the one object named O(resource_name) (an empty list when it does
+    not exist), as C(kubernetes.core.k8s) does, through the collection's own client. No API discovery for
+    built-in kinds, transient failures (connection refused, 429, 5xx) retried for O(retry_timeout) seconds,
+    and errors that name the credential and the variables to fix instead of the client's raw text.
+  - Connection settings are resolved as in the collection's modules, O(kubeconfig) and O(context) first,
+    then the C(K8S_AUTH_*) variables, C($KUBECONFIG), C(~/.kube/config) and in-cluster configuration.
+options:
+  kind:
+    description: The kind, such as C(StatefulSet).
+    type: str
+    required: true
+  api_version:
+    description: Its API version; needed for kinds that are not built in (custom resources).
+    type: str
+  namespace:
+    description: The namespace of namespaced kinds; omitted, every namespace.
+    type: str
+  resource_name:
+    description: One object's name.
+    type: str
+  label_selector:
+    description: A label selector, such as C(app.kubernetes.io/name=antidote).
+    type: str
+  kubeconfig:
+    description: Path of a kubeconfig file, or its content as a dictionary.
+    type: raw
+  context:
+    description: The kubeconfig context.
+    type: str
+  connection_variables:
+    description: How the caller names its connection settings, for error messages.
+    type: str
+  retry_timeout:
+    description: Seconds during which transient failures are retried.
+    type: float
+    default: 60
+author: stateful.datastores developers (@stateful-datastores)
+"""
+
+EXAMPLES = r"""
+- name: Read the StatefulSets of the namespace
+  ansible.builtin.set_fact:
+    found: "{{ query('stateful.datastores.k8s_objects', kind='StatefulSet', namespace='antidote') }}"
+"""
+
+RETURN = r"""
+_list:
+  description: The objects, each with C(apiVersion) and C(kind).
+  type: list
+  elements: dict
+"""
+
+from ansible.errors import AnsibleLookupError
+from ansible.plugins.lookup import LookupBase
+
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import (
+    HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR, Kube, KubeError)
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_errors import DEFAULT_VARIABLES, explain
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import ConfigurationError
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s_resources import ResourceCatalog, UnknownKind
+
+CONNECTION = ("kubeconfig", "context")
+
+
+class LookupModule(LookupBase):
+    def run(self, terms, variables=None, **kwargs):
+        self.set_options(var_options=variables, direct=kwargs)
+        params = dict((name, self.get_option(name)) for name in CONNECTION)
+        names = self.get_option("connection_variables") or DEFAULT_VARIABLES
+        if not HAS_KUBERNETES:
+            raise AnsibleLookupError("the Python library `kubernetes` is required: {0}".format(KUBERNETES_IMPORT_ERROR))
+        try:
+            kube = Kube(params, retry_deadline=self.get_option("retry_timeout"))
+        except Exception as error:  # configuration errors come from several libraries
+            raise AnsibleLookupError(explain(ConfigurationError(error), params, names))
+        try:
+            return read_objects(kube, self.get_option("kind"), self.get_option("api_version"),
+                                self.get_option("namespace"), self.get_option("resource_name"),
+                                self.get_option("label_selector"))
+        except UnknownKind as error:
+            raise AnsibleLookupError(str(error))
+        except KubeError as error:
+            raise AnsibleLookupError(explain(error, params, names, retried=error.retried))
+
+
+def read_objects(kube, kind, api_version=None, namespace=None, name=None, label_selector=None):
+    resource = ResourceCatalog(kube).lookup(kind, api_version)
+    identity = {"apiVersion": resource.api_version, "kind": resource.kind}
+    if name:
+        found = kube.get(resource.object_path(name, namespace), missing_ok=True)
+        return [found] if found else []
+    query = {"labelSelector": label_selector} if label_selector else None
+    listed = kube.get(resource.collection_path(namespace), query, missing_ok=True) or {}
+    return [dict(identity, **item) for item in listed.get("items") or []]
