@@ -54,16 +54,25 @@ def test_every_replica_of_every_partition_is_ready_on_real_pods(atomix, real_clu
     assert all(counts == [0] for counts in restarts.values()), "the nodes found their data directory writable"
 
 
+def volume_roots(namespace):
+    """The host directories of the Raft nodes' local volumes, by ordinal."""
+    for ordinal in range(3):
+        claim = kubectl_json("get", "pvc", "atomix-data-raft-{}".format(ordinal), "-n", namespace)
+        yield kubectl_json("get", "pv", claim["spec"]["volumeName"])["spec"]["local"]["path"]
+
+
+def raft_files(namespace):
+    return [os.path.join(top, name) for root in volume_roots(namespace) for top, _dirs, files in os.walk(root)
+            for name in files]
+
+
 def test_the_raft_logs_are_on_the_volumes_written_by_the_non_root_nodes(atomix):
     values, _first = atomix
     namespace = values["atomix_namespace"]
-    for ordinal in range(3):
-        claim = kubectl_json("get", "pvc", "atomix-data-raft-{}".format(ordinal), "-n", namespace)
-        volume = kubectl_json("get", "pv", claim["spec"]["volumeName"])
-        root = volume["spec"]["local"]["path"]
+    for root in volume_roots(namespace):
         assert os.stat(root).st_gid == NODE_GROUP, "kubelet applied the fsGroup the role added"
-        written = [os.path.join(top, name) for top, _dirs, files in os.walk(root) for name in files]
-        assert written and all(os.stat(path).st_uid == NODE_GROUP for path in written), written
+    written = raft_files(namespace)
+    assert written and all(os.stat(path).st_uid == NODE_GROUP for path in written), written
 
 
 def test_second_run_changes_nothing(atomix):
@@ -116,3 +125,18 @@ def test_teardown_completes_while_the_controllers_run_and_keeps_the_claims(atomi
     assert items("raftclusters.raft.atomix.io", namespace) == []
     assert [p["metadata"]["name"] for p in items("pods", namespace)] == []
     assert len(items("pvc", namespace)) == 3, "teardown without purge keeps the claims"
+
+
+@pytest.mark.fault
+def test_a_redeploy_onto_the_kept_claims_resumes_the_raft_logs(atomix):
+    """After the teardown above: the role deploys again onto the claims it kept, every replica becomes Ready,
+    and the Raft files written before are all still there (resumed, not reformatted)."""
+    values, _first = atomix
+    namespace = values["atomix_namespace"]
+    before = raft_files(namespace)
+    again = deploy(values)
+    assert not again.failed, explain(again, [namespace])
+    replicas = items("raftreplicas.raft.atomix.io", namespace)
+    assert len(replicas) == 2 * 3 and {r["status"]["state"] for r in replicas} == {"Ready"}, replicas
+    missing = sorted(set(before) - set(raft_files(namespace)))
+    assert before and not missing, missing

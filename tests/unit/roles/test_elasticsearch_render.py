@@ -259,6 +259,15 @@ def test_opensearch_distribution_uses_its_own_contract(render):
     assert init["securityContext"]["runAsNonRoot"] is True
 
 
+def test_single_node_mode_discovers_nobody(render):
+    docs = render(elasticsearch_distribution="opensearch", elasticsearch_version="2.19.1", elasticsearch_replicas=1,
+                  elasticsearch_single_node=True)
+    settings = yaml_settings({"elasticsearch.yml": config(docs)["opensearch.yml"]})
+    assert settings["discovery.type"] == "single-node"
+    assert not [key for key in settings if key.startswith("discovery.") and key != "discovery.type"]
+    assert docs[("StatefulSet", "elasticsearch")]["spec"]["replicas"] == 1
+
+
 def test_opensearch_without_security_and_a_bad_version(render, playbook_runner):
     docs = render(elasticsearch_distribution="opensearch", elasticsearch_version="2.19.1", elasticsearch_security=False)
     settings = yaml_settings({"elasticsearch.yml": config(docs)["opensearch.yml"]})
