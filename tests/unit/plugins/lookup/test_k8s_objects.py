@@ -92,3 +92,17 @@ def test_a_kind_the_server_does_not_serve_is_named(monkeypatch):
     monkeypatch.setattr(k8s_objects, "Kube", NoGroups)
     with pytest.raises(AnsibleLookupError, match="serves no kind RaftCluster in raft.atomix.io/v1beta2"):
         lookup().run([], {}, kind="RaftCluster", api_version="raft.atomix.io/v1beta2")
+
+
+def test_a_kubeconfig_that_does_not_exist_is_named_with_the_callers_variables(monkeypatch, tmp_path):
+    missing = str(tmp_path / "nowhere")
+
+    def unconfigurable(params, retry_deadline):
+        raise IOError("Invalid kube-config file. No configuration found.")
+
+    monkeypatch.setattr(k8s_objects, "Kube", unconfigurable)
+    with pytest.raises(AnsibleLookupError) as raised:
+        lookup().run([], {}, kind="Pod", kubeconfig=missing, connection_variables="loklak_kubeconfig")
+    message = str(raised.value)
+    assert "cannot configure the Kubernetes client" in message and "the file {} does not exist".format(missing) in message
+    assert "loklak_kubeconfig" in message
