@@ -13,11 +13,15 @@ from benchmarks.measure import run_playbook_measured
 from tests.helpers.ansible import REPO
 from tests.helpers.cluster import kubectl, kubectl_json
 from tests.realnodes.cluster import start_real_cluster
+from tests.realnodes.volumes import LocalVolumes
 
 INVENTORY = REPO / "inventories" / "local_real"
 SITE = REPO / "playbooks" / "site.yml"
+SYSTEMS = ("antidote", "loklak", "hazelcast", "atomix")
+STORAGE_USERS = ("antidote", "elasticsearch", "loklak", "atomix")
 ADMIN_ACTIONS = ("stateful.datastores.hazelcast_cluster", "stateful.datastores.antidote_dc",
-                 "stateful.datastores.antidote_connect", "stateful.datastores.elasticsearch_health")
+                 "stateful.datastores.antidote_connect", "stateful.datastores.elasticsearch_health",
+                 "stateful.datastores.loklak_verify")
 
 
 def _time(stamp):
@@ -45,35 +49,40 @@ def admin_seconds(timings):
                if t["action"] in ADMIN_ACTIONS and t["status"] != "skipped")
 
 
-def one_run(log):
+def one_run(log, settings):
     suffix = uuid.uuid4().hex[:5]
-    # Hazelcast alone, as measured so far: the inventory's other systems claim the demo profile's node disks.
-    overrides = {"hazelcast_namespace": "hazelcast-" + suffix}
-    selection = {"datastores_systems": ["hazelcast"], "datastores_storage_class": False}
+    # Every system of the inventory, in namespaces of this run, on local volumes of this profile's nodes (the
+    # inventory's own volumes are the demo profile's).
+    namespaces = dict((system + "_namespace", system + "-" + suffix) for system in SYSTEMS)
+    namespaces["loklak_elasticsearch_namespace"] = "elasticsearch-" + suffix
+    volumes = LocalVolumes(settings, per_node=5, size="5Gi")
+    overrides = dict(namespaces, datastores_systems=list(SYSTEMS), datastores_storage_class=False,
+                     **dict((system + "_storage_class", volumes.name) for system in STORAGE_USERS))
     try:
         log("real nodes: site.yml from empty")
-        converge = run_playbook_measured(SITE, dict(overrides, **selection), inventory=INVENTORY)
+        converge = run_playbook_measured(SITE, overrides, inventory=INVENTORY)
         if converge.run.rc != 0:
             raise RuntimeError("site.yml on real nodes failed: {!r}".format(converge.run))
-        critical = pods_path(overrides["hazelcast_namespace"]) + admin_seconds(converge.timings)
+        critical = sum(pods_path(namespace) for namespace in namespaces.values()) + admin_seconds(converge.timings)
         log("real nodes: site.yml no-op re-run")
-        rerun = run_playbook_measured(SITE, dict(overrides, **selection), inventory=INVENTORY)
+        rerun = run_playbook_measured(SITE, overrides, inventory=INVENTORY)
         if rerun.run.rc != 0 or rerun.run.changed:
             raise RuntimeError("re-run on real nodes failed or changed something: {!r}".format(rerun.run))
         return {"converge_s": converge.wall, "rerun_s": rerun.wall, "critical_path_s": critical,
                 "admin_s": admin_seconds(converge.timings)}
     finally:
-        for namespace in overrides.values():
+        for namespace in namespaces.values():
             kubectl("delete", "namespace", namespace, "--wait=false", "--ignore-not-found", check=False)
+        volumes.remove()
 
 
 def run(runs, log):
     log("real nodes: replacing the test profile's nodes with real ones")
-    start_real_cluster()
+    settings = start_real_cluster()
     samples, failures = [], []
     for index in range(runs):
         try:
-            samples.append(one_run(log))
+            samples.append(one_run(log, settings))
         except RuntimeError as error:
             failures.append({"what": "real-node run {}".format(index + 1), "attempt": 1, "error": str(error)[:4000]})
             log(str(error).splitlines()[0])

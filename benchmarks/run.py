@@ -242,11 +242,14 @@ NOTES = [
     "[6] The antidote role as site.yml runs it (with the StorageClass step), against the backends' real "
     "Antidote nodes through the API server's port-forward; the second number is the "
     "antidote_dc and antidote_connect tasks alone.",
-    "[7] site.yml with inventories/local_real on localkube's real nodes, Hazelcast only, in a "
-    "fresh namespace per run. Critical path: each pod's own start (PodScheduled to Ready, whole seconds, "
-    "image already on the node), summed along OrderedReady StatefulSets and the slowest of Parallel ones, "
-    "plus the admin tasks (hazelcast_cluster, antidote_dc/connect, elasticsearch_health). The ratio column is "
-    "critical path / whole run: 1.0 would mean no orchestration overhead at all.",
+    "[7] site.yml with inventories/local_real on localkube's real nodes: every system of the inventory "
+    "(Antidote 2 DCs x 2 nodes, Elasticsearch 2.4.6 x 3 with loklak, Hazelcast x 3, Atomix v1 with 3 Raft "
+    "nodes), in fresh namespaces on fresh local volumes per run. Critical path: each pod's own start "
+    "(PodScheduled to Ready, whole seconds, image already on the node), summed along OrderedReady "
+    "StatefulSets and the slowest of Parallel ones, per system, summed over the systems (site.yml deploys "
+    "them one after another), plus the admin tasks (hazelcast_cluster, antidote_dc/connect, "
+    "elasticsearch_health, loklak_verify). The ratio column is critical path / whole run: 1.0 would mean no "
+    "orchestration overhead at all.",
     "Fresh namespaces, StorageClass and PersistentVolumes per from-empty run, deleted afterwards; the Atomix "
     "CRDs are cluster-wide and shared with other users of the cluster, so they stay installed (after the "
     "cluster's first run their apply is a no-op for both playbooks). Other users may remove them or install "
