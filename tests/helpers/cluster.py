@@ -107,12 +107,10 @@ def forward_pod_ports_cluster(namespace, pod, targets, target_address="127.0.0.1
     return name
 
 
-@contextlib.contextmanager
-def local_storage(storage_class, count_per_node):
-    """StorageClass `storage_class` (no provisioner, WaitForFirstConsumer) and its PersistentVolumes on every
-    (simulated) node, for pods that claim volumes; both removed afterwards."""
+def local_volumes(storage_class, count_per_node):
+    """PersistentVolumes of `storage_class`, `count_per_node` on every (simulated) node."""
     nodes = [node["metadata"]["name"] for node in kubectl_json("get", "nodes")["items"]]
-    volumes = [
+    return [
         {"apiVersion": "v1", "kind": "PersistentVolume",
          "metadata": {"name": "{0}-{1}-{2}".format(storage_class, node, index)},
          "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
@@ -121,6 +119,13 @@ def local_storage(storage_class, count_per_node):
                   "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
                       {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}]}]}}}}
         for node in nodes for index in range(count_per_node)]
+
+
+@contextlib.contextmanager
+def local_storage(storage_class, count_per_node):
+    """StorageClass `storage_class` (no provisioner, WaitForFirstConsumer) and its PersistentVolumes on every
+    (simulated) node, for pods that claim volumes; both removed afterwards."""
+    volumes = local_volumes(storage_class, count_per_node)
     try:
         apply({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": storage_class},
                "provisioner": "kubernetes.io/no-provisioner", "volumeBindingMode": "WaitForFirstConsumer",

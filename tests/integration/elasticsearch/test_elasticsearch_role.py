@@ -44,6 +44,7 @@ from tests.helpers.cluster import (
     kubectl,
     kubectl_binary,
     kubectl_json,
+    local_volumes,
     localkube,
 )
 from tests.helpers.reliability import assert_no_secret_printed
@@ -136,18 +137,6 @@ class Deployment(object):
         return self.main.request(self.main.nodes[node], method, path, body)
 
 
-def _local_volumes(storage_class, per_node):
-    nodes = [node["metadata"]["name"] for node in kubectl_json("get", "nodes")["items"]]
-    return [{"apiVersion": "v1", "kind": "PersistentVolume",
-             "metadata": {"name": "{0}-{1}-{2}".format(storage_class, node, index)},
-             "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
-                      "persistentVolumeReclaimPolicy": "Retain", "storageClassName": storage_class,
-                      "local": {"path": "/mnt/localkube/{0}-{1}".format(storage_class, index)},
-                      "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
-                          {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}]}]}}}}
-            for node in nodes for index in range(per_node)]
-
-
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):
     namespace = "t-es-role-" + uuid.uuid4().hex[:6]
@@ -157,7 +146,7 @@ def deployment(tmp_path_factory):
     apply({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": storage_class},
            "provisioner": "kubernetes.io/no-provisioner", "volumeBindingMode": "WaitForFirstConsumer",
            "reclaimPolicy": "Retain"})
-    volumes = _local_volumes(storage_class, 2)
+    volumes = local_volumes(storage_class, 2)
     apply({"apiVersion": "v1", "kind": "List", "items": volumes})
     current = Deployment(namespace, app_namespace, storage_class, tmp_path_factory.mktemp("es-role"))
     try:

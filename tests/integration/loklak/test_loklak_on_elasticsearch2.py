@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.ansible import REPO, run_playbook_json
-from tests.helpers.cluster import apply, kubectl, kubectl_json
+from tests.helpers.cluster import apply, kubectl, kubectl_json, local_volumes
 from tests.servers.loklak.elasticsearch2 import ES2_VERSION, Cluster
 from tests.servers.loklak.netns import Namespace, missing_tools
 from tests.servers.loklak.server import Server
@@ -133,18 +133,6 @@ def _cluster_forward(namespace, names, port, target):
     return name
 
 
-def _local_volumes(storage_class):
-    nodes = [node["metadata"]["name"] for node in kubectl_json("get", "nodes")["items"]]
-    return [{"apiVersion": "v1", "kind": "PersistentVolume",
-             "metadata": {"name": "{0}-{1}-{2}".format(storage_class, node, index)},
-             "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
-                      "persistentVolumeReclaimPolicy": "Retain", "storageClassName": storage_class,
-                      "local": {"path": "/mnt/localkube/{0}-{1}".format(storage_class, index)},
-                      "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
-                          {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}]}]}}}}
-            for node in nodes for index in range(2)]
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     current = Stack(tmp_path_factory.mktemp("loklak"))
@@ -153,7 +141,7 @@ def stack(tmp_path_factory):
         apply({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": current.storage_class},
                "provisioner": "kubernetes.io/no-provisioner", "volumeBindingMode": "WaitForFirstConsumer",
                "reclaimPolicy": "Retain"})
-        volumes = _local_volumes(current.storage_class)
+        volumes = local_volumes(current.storage_class, 2)
         apply({"apiVersion": "v1", "kind": "List", "items": volumes})
         current.es.start()
         current.loklak = Server(current.netns, tempfile.mkdtemp(prefix="lk-server-"), properties=None)
