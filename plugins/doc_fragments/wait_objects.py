@@ -2,7 +2,7 @@
 
 
 class ModuleDocFragment(object):
-    # wait_ready's objects and k8s_apply's wait_for take the same entries (module_utils/k8s_wait.py,
+    # wait_ready's objects and k8s_apply's wait_for take the same entries (module_utils/k8s/wait.py,
     # WAIT_OBJECT_SPEC). ansible-test needs literal strings here; a unit test keeps the two suboptions equal.
     OBJECTS = r"""
 options:

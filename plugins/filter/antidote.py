@@ -1,9 +1,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters that expose the Antidote topology rules of module_utils/antidote_topology.py to roles."""
+"""Filters that expose the Antidote topology rules of module_utils/antidote/topology.py to roles."""
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.stateful.datastores.plugins.module_utils.antidote_topology import (
+from ansible_collections.stateful.datastores.plugins.module_utils.antidote.topology import (
     topology,
     validate_datacenters,
 )

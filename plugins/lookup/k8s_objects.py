@@ -63,11 +63,11 @@ _list:
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import (
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import (
     HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR, Kube, KubeError)
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_errors import DEFAULT_VARIABLES, explain
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import ConfigurationError
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_resources import ResourceCatalog, UnknownKind
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.errors import DEFAULT_VARIABLES, explain
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import ConfigurationError
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import ResourceCatalog, UnknownKind
 
 CONNECTION = ("kubeconfig", "context")
 

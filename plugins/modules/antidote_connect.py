@@ -229,8 +229,8 @@ dcs:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.stateful.datastores.plugins.module_utils.antidote_k8s import connect_argument_spec
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_auth import auth_arg_spec
+from ansible_collections.stateful.datastores.plugins.module_utils.antidote.k8s import connect_argument_spec
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import auth_arg_spec
 
 
 def argument_spec():
@@ -241,9 +241,9 @@ def argument_spec():
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    from ansible_collections.stateful.datastores.plugins.module_utils.antidote_k8s import AntidoteK8sError, connect
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_lease import LeaseTimeout
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import exit_with_operation, kube_from_module
+    from ansible_collections.stateful.datastores.plugins.module_utils.antidote.k8s import AntidoteK8sError, connect
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.lease import LeaseTimeout
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import exit_with_operation, kube_from_module
 
     exit_with_operation(module, connect, kube_from_module(module), errors=(AntidoteK8sError, LeaseTimeout))
 

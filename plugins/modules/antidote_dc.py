@@ -197,11 +197,11 @@ dcs:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.stateful.datastores.plugins.module_utils.antidote_k8s import (
+from ansible_collections.stateful.datastores.plugins.module_utils.antidote.k8s import (
     DC_MUTUALLY_EXCLUSIVE,
     dc_argument_spec,
 )
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_auth import auth_arg_spec
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import auth_arg_spec
 
 
 def argument_spec():
@@ -221,12 +221,12 @@ def _needs_kube(params):
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), mutually_exclusive=DC_MUTUALLY_EXCLUSIVE,
                            supports_check_mode=True)
-    from ansible_collections.stateful.datastores.plugins.module_utils.antidote_k8s import (
+    from ansible_collections.stateful.datastores.plugins.module_utils.antidote.k8s import (
         AntidoteK8sError,
         create_dcs,
     )
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_lease import LeaseTimeout
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import exit_with_operation, kube_from_module
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.lease import LeaseTimeout
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import exit_with_operation, kube_from_module
 
     kube = kube_from_module(module) if _needs_kube(module.params) else None
     exit_with_operation(module, create_dcs, kube, errors=(AntidoteK8sError, LeaseTimeout))

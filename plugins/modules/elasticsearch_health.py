@@ -215,7 +215,7 @@ elapsed:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch_k8s import (
+from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.k8s import (
     HEALTH_SPEC,
     MUTUALLY_EXCLUSIVE,
     REQUIRED_ONE_OF,
@@ -223,8 +223,8 @@ from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch_
     run_health,
     validate_health,
 )
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_auth import auth_arg_spec
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import exit_with_check
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import auth_arg_spec
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import exit_with_check
 
 
 def main():

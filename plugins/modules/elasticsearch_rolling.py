@@ -166,12 +166,12 @@ elapsed:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch_rolling import (
+from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.rolling import (
     ROLLING_SPEC,
     run,
     validate,
 )
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_auth import auth_arg_spec
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import auth_arg_spec
 
 
 def main():
@@ -182,10 +182,10 @@ def main():
     problems = validate(module.params)
     if problems:
         module.fail_json(msg="; ".join(problems), changed=False)
-    from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch import ElasticsearchError
-    from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch_k8s import EsK8sError
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import KubeError
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import kube_from_module
+    from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.client import ElasticsearchError
+    from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.k8s import EsK8sError
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import kube_from_module
 
     try:
         result = run(module.params, module.check_mode, kube_factory=lambda: kube_from_module(module))

@@ -145,14 +145,14 @@ tls:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch_security import (
+from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.security import (
     ARGUMENT_SPEC,
     REQUIRED_ONE_OF,
     SecretsError,
     run,
     validate,
 )
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_auth import auth_arg_spec
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import auth_arg_spec
 
 
 def main():
@@ -162,7 +162,7 @@ def main():
     problems = validate(module.params)
     if problems:
         module.fail_json(msg="; ".join(problems), changed=False)
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import kube_from_module
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import kube_from_module
 
     kube = kube_from_module(module)
     try:

@@ -241,7 +241,7 @@ workload:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.stateful.datastores.plugins.module_utils.hazelcast_k8s import (
+from ansible_collections.stateful.datastores.plugins.module_utils.hazelcast.k8s import (
     ARGUMENT_SPEC,
     MUTUALLY_EXCLUSIVE,
     REQUIRED_ONE_OF,
@@ -249,8 +249,8 @@ from ansible_collections.stateful.datastores.plugins.module_utils.hazelcast_k8s 
     run,
     validate,
 )
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_auth import auth_arg_spec
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import exit_with_check
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import auth_arg_spec
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import exit_with_check
 
 
 def main():

@@ -105,9 +105,9 @@ wait:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_auth import auth_arg_spec
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import error_message, kube_from_module
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_wait import WAIT_OBJECT_SPEC
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import auth_arg_spec
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import error_message, kube_from_module
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.wait import WAIT_OBJECT_SPEC
 
 
 def argument_spec():
@@ -130,10 +130,10 @@ def _result(resources):
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_apply import Applier, check_definitions
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import KubeError
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_resources import UnknownKind
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_wait import WaitError, Waiter
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.apply import Applier, check_definitions
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import UnknownKind
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.wait import WaitError, Waiter
 
     params = module.params
     problems = check_definitions(params["definition"])

@@ -133,9 +133,9 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_auth import auth_arg_spec
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_errors import DEFAULT_VARIABLES, explain
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import connection_params
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import auth_arg_spec
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.errors import DEFAULT_VARIABLES, explain
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import connection_params
 
 
 def argument_spec():
@@ -164,15 +164,15 @@ def argument_spec():
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import KubeError
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import ConfigurationError
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_preflight import PreflightError, check
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_resources import UnknownKind
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import ConfigurationError
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.preflight import PreflightError, check
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import UnknownKind
 
     params = module.params
     variables = params["variables"] or DEFAULT_VARIABLES
     try:
-        from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import Kube
+        from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import Kube
         kube = Kube(connection_params(module), retry_deadline=max(1, params["timeout"]))
     except KubeError as error:
         module.fail_json(msg=explain(error, connection_params(module), variables), changed=False, problems=[])

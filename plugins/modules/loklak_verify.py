@@ -117,8 +117,8 @@ elapsed:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_auth import auth_arg_spec
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import kube_from_module
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import auth_arg_spec
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import kube_from_module
 
 ARGUMENT_SPEC = dict(
     namespace=dict(type="str", required=True),
@@ -136,9 +136,9 @@ def main():
     spec = auth_arg_spec()
     spec.update(ARGUMENT_SPEC)
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import KubeError
-    from ansible_collections.stateful.datastores.plugins.module_utils.loklak import LoklakError
-    from ansible_collections.stateful.datastores.plugins.module_utils.loklak_k8s import run
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
+    from ansible_collections.stateful.datastores.plugins.module_utils.loklak.client import LoklakError
+    from ansible_collections.stateful.datastores.plugins.module_utils.loklak.k8s import run
 
     try:
         _failure, result = run(module.params, module.check_mode, kube_factory=lambda: kube_from_module(module))

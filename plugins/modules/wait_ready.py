@@ -109,9 +109,9 @@ objects:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_auth import auth_arg_spec
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_module import error_message, kube_from_module
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_wait import WAIT_OBJECT_SPEC
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import auth_arg_spec
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import error_message, kube_from_module
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.wait import WAIT_OBJECT_SPEC
 
 
 def argument_spec():
@@ -129,9 +129,9 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     if module.params["timeout"] < 0:
         module.fail_json(msg="timeout must be 0 or more seconds, got {}".format(module.params["timeout"]))
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import KubeError
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_resources import UnknownKind
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_wait import WaitError, Waiter
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import UnknownKind
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.wait import WaitError, Waiter
 
     kube = kube_from_module(module, retry_deadline=max(1, module.params["timeout"]))
     try:

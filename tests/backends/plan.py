@@ -4,7 +4,7 @@ import pathlib
 
 import yaml
 
-from ansible_collections.stateful.datastores.plugins.module_utils.antidote_topology import topology
+from ansible_collections.stateful.datastores.plugins.module_utils.antidote.topology import topology
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 

@@ -82,8 +82,8 @@ def test_kubectl_port_forward_reaches_a_loopback_target(namespace, echo_server):
 
 
 def test_python_port_forward_reaches_a_loopback_target(namespace, echo_server):
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import Kube
-    from ansible_collections.stateful.datastores.plugins.module_utils.port_forward import LocalForward
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import Kube
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.forward import LocalForward
 
     _pod(namespace, "echo")
     forward_pod_port(namespace, "echo", 7000, echo_server.port)

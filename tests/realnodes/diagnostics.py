@@ -3,7 +3,7 @@
 own diagnostics would show (module_utils/diagnostics.failing_containers, the last run's too when one
 restarted) and the newest events, so that a failure on another machine can be read from the test
 output alone."""
-from ansible_collections.stateful.datastores.plugins.module_utils.diagnostics import (
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.diagnostics import (
     failing_containers,
     log_tail,
     recent_events,

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from tests.helpers.ansible import REPO, run_playbook_json
-from plugins.module_utils.antidote_pb import AntidoteClient
+from plugins.module_utils.antidote.pb import AntidoteClient
 from tests.helpers.cluster import kubectl, kubectl_json, port_forward, recreate_pod
 from tests.realnodes.diagnostics import explain
 from tests.realnodes.volumes import LocalVolumes

@@ -1,7 +1,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The stand-in's own wire codec: protobuf fields, frames and Erlang terms.
 
-Written separately from plugins/module_utils/antidote_pb.py on purpose: the client and the
+Written separately from plugins/module_utils/antidote/pb.py on purpose: the client and the
 stand-in then check each other instead of sharing one mistake.
 """
 import struct

@@ -2,7 +2,7 @@
 """Real AntidoteDB nodes for the Antidote integration tests, and questions the tests ask them."""
 import pytest
 
-from ansible_collections.stateful.datastores.plugins.module_utils.antidote_pb import (
+from ansible_collections.stateful.datastores.plugins.module_utils.antidote.pb import (
     AntidoteClient, dc_count, fetch_metrics, parse_descriptor,
 )
 from tests.helpers.cluster import forward_pod_ports

@@ -577,8 +577,8 @@ def test_workloads_deleted_and_deployed_again_find_their_data(deployment):
         (pod, ["data-" + pod]) for pod in PODS]
 
     # The index written before is still there, read through a pod's port-forward with the role's CA.
-    from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch_k8s import Tunnels, ssl_context
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import Kube
+    from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.k8s import Tunnels, ssl_context
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import Kube
 
     kube = Kube({"kubeconfig": kubeconfig_path()})
     params = {"namespace": deployment.namespace, "port": 9200, "scheme": "https", "es_tls_server_name": None,

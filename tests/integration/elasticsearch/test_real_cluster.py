@@ -1,12 +1,12 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""module_utils/elasticsearch.py against a real 3-node OpenSearch cluster (TLS, basic auth) on 127.0.0.1,
+"""module_utils/elasticsearch/client.py against a real 3-node OpenSearch cluster (TLS, basic auth) on 127.0.0.1,
 plus one separately bootstrapped node with the same cluster.name (a split), booted in parallel once per module."""
 import threading
 import time
 
 import pytest
 
-from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch import (
+from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.client import (
     ClusterHealthError,
     ElasticsearchAuthError,
     ElasticsearchClient,

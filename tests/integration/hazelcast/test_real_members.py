@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from ansible_collections.stateful.datastores.plugins.module_utils.hazelcast import (
+from ansible_collections.stateful.datastores.plugins.module_utils.hazelcast.cluster import (
     HazelcastClusterError,
     check_cluster,
 )

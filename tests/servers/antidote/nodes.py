@@ -147,7 +147,7 @@ class AntidoteNode:
 
     def ready(self, timeout=2.0):
         """True when the protocol-buffer port runs a transaction (the vnodes are up)."""
-        from ansible_collections.stateful.datastores.plugins.module_utils.antidote_pb import AntidoteClient
+        from ansible_collections.stateful.datastores.plugins.module_utils.antidote.pb import AntidoteClient
         return AntidoteClient(CLIENT_HOST, self.ports["pb"], timeout=timeout).speaks_antidote_pb(timeout)
 
     def _signal_group(self, signum):

@@ -3,7 +3,7 @@
 import yaml
 
 from ansible_collections.stateful.datastores.plugins.doc_fragments.wait_objects import ModuleDocFragment
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_wait import WAIT_OBJECT_SPEC
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.wait import WAIT_OBJECT_SPEC
 
 
 def suboptions(fragment, option):

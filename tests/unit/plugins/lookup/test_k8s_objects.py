@@ -7,7 +7,7 @@ from ansible.errors import AnsibleLookupError
 from ansible import constants as C
 
 from ansible_collections.stateful.datastores.plugins.lookup import k8s_objects
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import KubeError
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
 
 NAME = "stateful.datastores.k8s_objects"
 

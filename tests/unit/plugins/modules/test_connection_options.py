@@ -13,7 +13,7 @@ import pathlib
 import pytest
 import yaml
 
-from ansible_collections.stateful.datastores.plugins.module_utils import k8s_auth
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s import auth as k8s_auth
 
 REPO = pathlib.Path(__file__).resolve().parents[4]
 MODULES = sorted(path.stem for path in (REPO / "plugins" / "modules").glob("*.py") if path.stem != "__init__")
@@ -114,7 +114,7 @@ def test_awx_bearer_token_credential_is_all_a_module_needs(verify):
 
 
 def _configuration(environ):
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s_client import build_configuration
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import build_configuration
 
     params = dict.fromkeys(k8s_auth.AUTH_ARG_SPEC)
     return build_configuration(params, environ)

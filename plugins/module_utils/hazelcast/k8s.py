@@ -1,0 +1,301 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Kubernetes glue for the hazelcast_cluster module: which pods are the members, a port-forward to
+each, and check_cluster (hazelcast.py) over those tunnels within one deadline.
+
+The health logic lives in hazelcast.py. This file finds the pods of a StatefulSet or Deployment (or
+by label selector), waits within the deadline until the expected number of them run (one watch),
+opens a local listener per pod that tunnels through the API server's port-forward, and runs
+check_cluster with the pods' names as the endpoints' labels, so that every message says which pod
+sees what. With ``endpoints`` it asks the given addresses directly and needs no Kubernetes API.
+"""
+
+import http.client
+import re
+
+from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
+from ansible_collections.stateful.datastores.plugins.module_utils.hazelcast.cluster import (
+    DEFAULT_PORT,
+    HazelcastClusterError,
+    HttpTransport,
+    check_cluster,
+    endpoint_label,
+    parse_endpoint,
+)
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s import pods as k8s_pods
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.deadline import Deadline
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.selectors import selector_string
+
+WORKLOAD_PATHS = {
+    "StatefulSet": "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}",
+    "Deployment": "/apis/apps/v1/namespaces/{namespace}/deployments/{name}",
+}
+
+ARGUMENT_SPEC = {
+    "namespace": {"type": "str"},
+    "name": {"type": "str"},
+    "kind": {"type": "str", "default": "StatefulSet", "choices": ["StatefulSet", "Deployment"]},
+    "label_selectors": {"type": "list", "elements": "str"},
+    "endpoints": {"type": "list", "elements": "str"},
+    "replicas": {"type": "int"},
+    "port": {"type": "int", "default": DEFAULT_PORT},
+    "timeout": {"type": "int", "default": 300},
+    "sleep": {"type": "float", "default": 1.0},
+    "request_timeout": {"type": "float", "default": 5.0},
+}
+MUTUALLY_EXCLUSIVE = [("name", "label_selectors", "endpoints")]
+REQUIRED_ONE_OF = [("name", "label_selectors", "endpoints")]
+
+
+class OneRound:
+    """A deadline for check mode: check_cluster asks every member once, with the full request timeout."""
+
+    def __init__(self, request_timeout):
+        self.request_timeout = request_timeout
+        self.calls = 0
+
+    def remaining(self):
+        self.calls += 1
+        return self.request_timeout if self.calls == 1 else 0.0
+
+
+class HazelcastK8sError(DatastoresError):
+    """A failure to report as the module's message, with what is known so far."""
+
+
+def validate(params):
+    """Errors that the argument spec cannot express, as one message naming the options (or None)."""
+    problems = []
+    if params.get("replicas") is not None and params["replicas"] < 1:
+        problems.append("replicas must be at least 1, got %d" % params["replicas"])
+    if params["timeout"] < 0:
+        problems.append("timeout must be 0 or more seconds, got %d" % params["timeout"])
+    if params["sleep"] <= 0:
+        problems.append("sleep must be more than 0 seconds, got %s" % params["sleep"])
+    if params["request_timeout"] <= 0:
+        problems.append("request_timeout must be more than 0 seconds, got %s" % params["request_timeout"])
+    if not 0 < params["port"] < 65536:
+        problems.append("port must be 1-65535, got %d" % params["port"])
+    if params.get("endpoints") is not None:
+        if not params["endpoints"]:
+            problems.append("endpoints must list at least one host:port")
+        for endpoint in params["endpoints"]:
+            try:
+                host, port = parse_endpoint(endpoint)
+                if not host or not 0 < port < 65536:
+                    raise ValueError
+            except (ValueError, TypeError):
+                problems.append("endpoints entry %r is not host:port (or host, or [ipv6]:port)" % endpoint)
+    elif not params.get("namespace"):
+        problems.append("namespace is required with name or label_selectors")
+    if params.get("label_selectors") is not None and params.get("replicas") is None:
+        problems.append("replicas is required with label_selectors (the number of members expected)")
+    return "; ".join(problems) or None
+
+
+def pod_sort_key(name):
+    """StatefulSet ordinals in numeric order (x-2 before x-10), other names alphabetically."""
+    match = re.match(r"^(.*)-(\d+)$", name)
+    return (match.group(1), int(match.group(2)), "") if match else (name, -1, name)
+
+
+def _active(pod):
+    """A pod that counts as a member: not being deleted and not finished."""
+    return (not pod.get("metadata", {}).get("deletionTimestamp")
+            and pod.get("status", {}).get("phase") not in ("Succeeded", "Failed"))
+
+
+def _running(pod):
+    return _active(pod) and pod.get("status", {}).get("phase") == "Running"
+
+
+def describe_pods(pods):
+    if not pods:
+        return "none"
+    words = []
+    for pod in sorted(pods, key=lambda p: pod_sort_key(p["metadata"]["name"])):
+        status = pod.get("status", {})
+        state = "Terminating" if pod["metadata"].get("deletionTimestamp") else status.get("phase", "Unknown")
+        reasons = [c.get("reason") for c in status.get("conditions") or [] if c.get("status") == "False"]
+        reasons = [r for r in reasons if r]
+        words.append("%s %s%s" % (pod["metadata"]["name"], state, " (%s)" % ", ".join(reasons) if reasons else ""))
+    return ", ".join(words)
+
+
+class PodSet(k8s_pods.PodSet):
+    """The workload's pods: how many run, and which."""
+
+    def wait_running(self, expected, deadline):
+        """Wait until exactly `expected` pods run (and none is starting); True when they do by the deadline."""
+        return self.wait(lambda _pods: self.settled(expected), deadline)
+
+    def settled(self, expected):
+        active = [pod for pod in self.pods.values() if _active(pod)]
+        return len(active) == expected and all(_running(pod) for pod in active)
+
+    def running_names(self):
+        return sorted((name for name, pod in self.pods.items() if _running(pod)), key=pod_sort_key)
+
+
+class ForwardTransport:
+    """HttpTransport for endpoints named (pod, port): each goes through that pod's local port-forward.
+
+    When a tunnel fails, the error says so and carries the port-forward's own reason (the API
+    server's refusal or the pod's), instead of the bare closed connection the HTTP client sees.
+    """
+
+    def __init__(self, inner, forwards, namespace):
+        self.inner = inner
+        self.forwards = forwards  # {(pod, port): (LocalForward, (host, local_port))}
+        self.namespace = namespace
+
+    def get(self, host, port, path, timeout):
+        entry = self.forwards.get((host, port))
+        if entry is None:
+            return self.inner.get(host, port, path, timeout)
+        forward, (local_host, local_port) = entry
+        forward.last_error = None
+        try:
+            return self.inner.get(local_host, local_port, path, timeout)
+        except (OSError, http.client.HTTPException) as error:
+            where = "port-forward to pod %s/%s port %d" % (self.namespace, host, port)
+            if forward.refused:
+                raise HazelcastK8sError("%s: %s" % (where, forward.failure())) from error
+            if forward.last_error:
+                raise ConnectionError("%s failed: %s" % (where, " ".join(forward.last_error.split()))) from error
+            if isinstance(error, http.client.RemoteDisconnected):
+                # Through a tunnel, a refused connection and a member that closes the connection look alike.
+                raise ConnectionError(
+                    "%s closed without an HTTP response: nothing listens on the port in the pod, or the "
+                    "member's REST API (HEALTH_CHECK endpoint group) is disabled" % where) from error
+            raise
+
+
+def _workload(kube, params):
+    """(what, label selector, replicas) for the module's name/kind or label_selectors."""
+    namespace = params["namespace"]
+    if params.get("label_selectors"):
+        selector = ",".join(params["label_selectors"])
+        return "pods [%s] in %s" % (selector, namespace), selector, None
+    kind, name = params["kind"], params["name"]
+    what = "%s %s/%s" % (kind, namespace, name)
+    obj = kube.get(WORKLOAD_PATHS[kind].format(namespace=namespace, name=name), missing_ok=True)
+    if obj is None:
+        raise HazelcastK8sError("%s not found" % what)
+    selector = selector_string(obj.get("spec", {}).get("selector") or {})
+    if not selector:
+        raise HazelcastK8sError("%s has no label selector to find its pods by" % what)
+    replicas = obj.get("spec", {}).get("replicas")
+    return what, selector, 1 if replicas is None else int(replicas)
+
+
+EMPTY_RESULT = {
+    "healthy": False,
+    "expected_size": None,
+    "cluster_size": None,
+    "member_addresses": [],
+    "versions": [],
+    "version": None,
+    "clusters": [],
+    "cluster_problems": [],
+    "problems": [],
+    "members": [],
+    "pods": [],
+    "polls": 0,
+}
+
+
+def _summary(result, pods_by_label=None):
+    """The module's return values from a check_cluster result; ``pods_by_label`` names the pods."""
+    pods_by_label = pods_by_label or {}
+    summary = dict(EMPTY_RESULT)
+    summary.update(result)
+    for report in summary["members"]:
+        report["pod"] = pods_by_label.get(report["endpoint"])
+    summary["version"] = summary["versions"][0] if len(summary["versions"]) == 1 else None
+    summary["pods"] = [report["pod"] for report in summary["members"] if report["pod"]]
+    return summary
+
+
+def _check(endpoints, expected, deadline, transport, params, check_mode):
+    """check_cluster once (check mode) or until the deadline; returns (failure message or None, result)."""
+    if check_mode:
+        deadline = OneRound(params["request_timeout"])
+    try:
+        return None, check_cluster(endpoints, expected, deadline, interval=params["sleep"],
+                                   request_timeout=params["request_timeout"], transport=transport)
+    except HazelcastClusterError as error:
+        return str(error), error.result
+
+
+def run(params, check_mode=False, kube_factory=None):
+    """Everything the module does; returns (failure message or None, result dict).
+
+    In check mode nothing waits and nothing fails: the result says what the members see right now.
+    """
+    deadline = Deadline(params["timeout"])
+    if params.get("endpoints"):
+        endpoints = [parse_endpoint(endpoint) for endpoint in params["endpoints"]]
+        expected = params["replicas"] or len(endpoints)
+        failure, result = _check(endpoints, expected, deadline, HttpTransport(), params, check_mode)
+        summary = _summary(result)
+        summary.update(source="endpoints", workload=None)
+    else:
+        failure, summary = _check_pods(kube_factory(), params, deadline, check_mode)
+    summary["elapsed"] = round(deadline.elapsed(), 3)
+    return (None if check_mode else failure), summary
+
+
+def _check_pods(kube, params, deadline, check_mode):
+    try:
+        what, selector, replicas = _workload(kube, params)
+    except HazelcastK8sError as error:
+        if not check_mode:
+            raise
+        # In check mode the workload may be one that this run would have created.
+        return None, dict(EMPTY_RESULT, expected_size=params.get("replicas"), problems=[str(error)],
+                          source="port-forward", workload=None)
+    expected = params["replicas"] if params.get("replicas") is not None else replicas
+    workload = {"kind": None if params.get("label_selectors") else params["kind"], "name": params.get("name"),
+                "namespace": params["namespace"], "selector": selector, "replicas": replicas}
+    pods = PodSet(kube, params["namespace"], selector)
+    if check_mode:
+        pods.list_once()
+        settled = pods.settled(expected)
+    else:
+        settled = pods.wait_running(expected, deadline)
+    message = None
+    if not settled:
+        message = ("%s: %d running pod(s) after %.1fs, expected %d member(s); pods: %s"
+                   % (what, len(pods.running_names()), deadline.elapsed(), expected,
+                      describe_pods(list(pods.pods.values()))))
+        if not (check_mode and pods.running_names()):
+            result = dict(EMPTY_RESULT, expected_size=expected, pods=pods.running_names(), problems=[message],
+                          source="port-forward", workload=workload)
+            return message, result
+    # In check mode the pods that run are asked even when there are too few or too many.
+    failure, result = _check_through_forwards(kube, params, pods.running_names(), expected, deadline, check_mode)
+    if failure:
+        failure = "%s, members asked through port-forward to port %d: %s" % (what, params["port"], failure)
+    if message:
+        result.update(healthy=False, problems=[message] + result["problems"])
+    result.update(source="port-forward", workload=workload)
+    return failure, result
+
+
+def _check_through_forwards(kube, params, names, expected, deadline, check_mode):
+    """A local listener per pod that tunnels through the API server, then check_cluster over them."""
+    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.forward import LocalForward
+
+    port = params["port"]
+    forwards = {}
+    try:
+        for name in names:
+            forward = LocalForward(kube, params["namespace"], name, port)
+            forwards[(name, port)] = (forward, forward.__enter__())
+        transport = ForwardTransport(HttpTransport(), forwards, params["namespace"])
+        endpoints = [(name, port) for name in names]
+        failure, result = _check(endpoints, expected, deadline, transport, params, check_mode)
+    finally:
+        for forward, _address in forwards.values():
+            forward.__exit__(None, None, None)
+    return failure, _summary(result, {endpoint_label((name, port)): name for name in names})
