@@ -34,6 +34,7 @@ CLIENT_HOST = "127.0.0.1"
 EPMD_MODULE = "antidote_loopback_epmd"
 EPMD_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), EPMD_MODULE + ".erl")
 POLL_INTERVAL = 0.25
+START_RESTARTS = 2  # how often wait_ready starts again a node that exited before it was ready
 
 
 class AntidoteHarnessError(RuntimeError):
@@ -236,14 +237,25 @@ class AntidoteNodes:
             for node in self.nodes.values():
                 handle.write("%s %s %d\n" % (node.name, LOOPBACK, node.ports["dist"]))
 
-    def wait_ready(self, nodes=None, timeout=None):
+    def wait_ready(self, nodes=None, timeout=None, restarts=START_RESTARTS):
+        """Until every node answers; a node that exits first is started again, as a kubelet restarts a
+        container (AntidoteDB 0.2.2 can exit when the nodes of a DC start together under load)."""
         pending = list(self.nodes.values() if nodes is None else nodes)
         deadline = time.monotonic() + (self.ready_timeout if timeout is None else timeout)
+        restarted = dict((node.name, 0) for node in pending)
         while pending:
             for node in list(pending):
                 if not node.alive():
-                    raise AntidoteHarnessError("%s exited with %s before it was ready; %s:\n%s" % (
-                        node.name, node.process.returncode, node.log_path, node.log_tail()))
+                    if restarted[node.name] >= restarts:
+                        raise AntidoteHarnessError("%s exited with %s before it was ready (started %d time(s)); "
+                                                   "%s:\n%s" % (node.name, node.process.returncode,
+                                                                restarted[node.name] + 1, node.log_path,
+                                                                node.log_tail()))
+                    restarted[node.name] += 1
+                    print("antidote: %s exited with %s before it was ready; starting it again. Its log:\n%s" % (
+                        node.name, node.process.returncode, node.log_tail(15)), file=self.out, flush=True)
+                    node.start()
+                    continue
                 if node.ready():
                     pending.remove(node)
             if pending and time.monotonic() >= deadline:
