@@ -91,7 +91,9 @@ class Cluster(object):
                     "-Des.discovery.zen.ping.unicast.hosts=" + hosts,
                     "-Des.discovery.zen.minimum_master_nodes=%d" % (self.size // 2 + 1),
                     "-Des.path.data=%s" % (self.workdir / ("data-%d" % index)),
-                    "-Des.path.logs=%s" % (self.workdir / ("logs-%d" % index))]
+                    "-Des.path.logs=%s" % (self.workdir / ("logs-%d" % index)),
+                    # The watermarks are shares of the whole shared disk, not of what these tests write.
+                    "-Des.cluster.routing.allocation.disk.threshold_enabled=false"]
             env = dict(os.environ, JAVA_HOME=JAVA_HOME, ES_HEAP_SIZE=self.heap, ES_GC_OPTS="-XX:+UseSerialGC")
             log = open(self.workdir / ("node-%d.out" % index), "ab")
             self.processes[index] = subprocess.Popen(self.namespace.command(argv), stdout=log,
