@@ -542,9 +542,9 @@ def check_health(endpoints, expected_nodes, wait_for_status="green", deadline=No
     endpoints: URLs (one per pod; client_options such as username, password, ca_cert, validate_certs
         apply to each) or ElasticsearchClient objects.
     wait_for_status: 'green', 'yellow', 'red' or None (membership only).
-    deadline: a k8s.deadline.Deadline shared with other waits; None means 60 seconds from now. The waiting is done by the server
-        (wait_for_nodes/wait_for_status/timeout); only endpoints that cannot be reached yet are
-        asked again, every ``interval`` seconds.
+    deadline: a k8s.deadline.Deadline shared with other waits; None means 60 seconds from now. The
+        waiting is done by the server (wait_for_nodes/wait_for_status/timeout); only endpoints that
+        cannot be reached yet are asked again, every ``interval`` seconds.
     Returns {healthy, cluster_name, cluster_uuid, status, number_of_nodes, number_of_data_nodes,
         active_shards_percent, unassigned_shards, initializing_shards, relocating_shards, version,
         distribution, expected_nodes, wait_for_status, nodes, endpoints: [{endpoint, node_name,
