@@ -58,6 +58,7 @@ from ansible_collections.stateful.datastores.plugins.module_utils.antidote.pb im
     fetch_metrics,
     parse_descriptor,
 )
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.deadline import Deadline
 
 RECORD_FORMAT = 1
 DC_COUNT_REFRESH_SECONDS = 10.0  # antidote_stats_collector refreshes antidote_dc_count this often
@@ -98,15 +99,6 @@ class RetryPolicy(namedtuple("RetryPolicy", "timeout call_timeout initial_delay 
     def __new__(cls, timeout=300.0, call_timeout=120.0, initial_delay=0.2, max_delay=5.0, multiplier=2.0,
                 max_attempts=0):
         return super().__new__(cls, timeout, call_timeout, initial_delay, max_delay, multiplier, max_attempts)
-
-
-class Deadline:
-    def __init__(self, seconds):
-        self.seconds = seconds
-        self._end = time.monotonic() + seconds
-
-    def remaining(self):
-        return self._end - time.monotonic()
 
 
 class DcOperationError(AntidoteError):

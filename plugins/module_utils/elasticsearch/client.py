@@ -30,6 +30,8 @@ import ssl
 import time
 from urllib.parse import quote, urlencode, urlsplit
 
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.deadline import Deadline
+
 HEALTH_STATUSES = ("green", "yellow", "red")
 ALLOCATION_MODES = ("all", "primaries", "new_primaries", "none")
 SHUTDOWN_TYPES = ("restart", "remove", "replace")
@@ -395,14 +397,6 @@ class ElasticsearchClient:
 
 
 # ---------------------------------------------------------------------- check_health
-def _remaining_fn(deadline, clock):
-    if deadline is None:
-        deadline = clock() + DEFAULT_WAIT
-    if hasattr(deadline, "remaining"):
-        return deadline.remaining
-    return lambda: deadline - clock()
-
-
 def _identify(client, timeout):
     entry = {"endpoint": client.url, "node_name": None, "cluster_name": None, "cluster_uuid": None,
              "version": None, "distribution": None, "status": None, "number_of_nodes": None,
@@ -548,10 +542,9 @@ def check_health(endpoints, expected_nodes, wait_for_status="green", deadline=No
     endpoints: URLs (one per pod; client_options such as username, password, ca_cert, validate_certs
         apply to each) or ElasticsearchClient objects.
     wait_for_status: 'green', 'yellow', 'red' or None (membership only).
-    deadline: a time.monotonic() value, or an object with remaining() seconds, shared with other
-        waits; None means 60 seconds from now. The waiting is done by the server
-        (wait_for_nodes/wait_for_status/timeout); only endpoints that cannot be reached yet are
-        asked again, every ``interval`` seconds.
+    deadline: a k8s.deadline.Deadline shared with other waits; None means 60 seconds from now. The
+        waiting is done by the server (wait_for_nodes/wait_for_status/timeout); only endpoints that
+        cannot be reached yet are asked again, every ``interval`` seconds.
     Returns {healthy, cluster_name, cluster_uuid, status, number_of_nodes, number_of_data_nodes,
         active_shards_percent, unassigned_shards, initializing_shards, relocating_shards, version,
         distribution, expected_nodes, wait_for_status, nodes, endpoints: [{endpoint, node_name,
@@ -571,7 +564,7 @@ def check_health(endpoints, expected_nodes, wait_for_status="green", deadline=No
                for e in endpoints]
     if not clients:
         raise ValueError("check_health needs at least one endpoint")
-    remaining = _remaining_fn(deadline, clock)
+    remaining = (deadline or Deadline(DEFAULT_WAIT, clock)).remaining
     started = clock()
     with concurrent.futures.ThreadPoolExecutor(max_workers=min(16, len(clients))) as pool:
         while True:

@@ -6,15 +6,14 @@ on changes (the object, the pods its selector picks, a Service's EndpointSlices,
 events). The wait ends when all are ready, when one has failed in a way waiting cannot heal, or
 at the deadline; the last two come with events and log tails.
 """
-import queue
 import threading
-import time
 
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s import diagnostics, readiness
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.deadline import Deadline
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import Resource, ResourceCatalog
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.selectors import matches
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.watch import list_and_watch
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.watched import Watched, wait_until
 
 PODS = Resource("v1", "Pod", "pods", True)
 SLICES = Resource("discovery.k8s.io/v1", "EndpointSlice", "endpointslices", True)
@@ -95,40 +94,6 @@ class Target(object):
         }
 
 
-class Collection(object):
-    """The objects of one watched collection, kept current by a watch thread."""
-
-    def __init__(self, resource, path, query):
-        self.resource = resource
-        self.path, self.query = path, dict(query)
-        self.objects = {}
-        self.synced = False
-        self.error = None
-        self.unreachable = None  # the last transient failure since the last successful list
-
-    def apply(self, event_type, payload):
-        if event_type == "RETRYING":
-            self.unreachable = payload
-        elif event_type == "SYNC":
-            self.unreachable = None
-            for obj in payload:
-                obj.setdefault("kind", self.resource.kind)
-                obj.setdefault("apiVersion", self.resource.api_version)
-            self.objects = {_key(o): o for o in payload}
-            self.synced = True
-        elif event_type == "ERROR":
-            self.error = payload
-        elif event_type == "DELETED":
-            self.objects.pop(_key(payload), None)
-        else:
-            self.objects[_key(payload)] = payload
-
-
-def _key(obj):
-    metadata = obj.get("metadata", {})
-    return (metadata.get("namespace"), metadata.get("name"))
-
-
 class Waiter(object):
     def __init__(self, kube, specs, default_namespace=None, timeout=300, fail_fast=True, check_mode=False,
                  describe_error=str):
@@ -147,13 +112,14 @@ class Waiter(object):
                                  .format(index=index, kind=spec["kind"]))
             self.targets.append(Target(spec, resource, namespace))
         self.collections = {}
-        self.events = queue.Queue()
-        self._stop = threading.Event()
+        self._changed = threading.Condition()
+        self.outcome = None
 
     def _collection(self, resource, namespace, query=()):
         key = (resource.collection_path(namespace), tuple(sorted(dict(query).items())))
         if key not in self.collections:
-            self.collections[key] = Collection(resource, *key)
+            self.collections[key] = Watched(self.kube, key[0], dict(key[1]), resource=resource,
+                                            changed=self._changed)
         return self.collections[key]
 
     def _plan(self):
@@ -167,48 +133,19 @@ class Waiter(object):
                 self._collection(EVENTS, target.namespace,
                                  {"fieldSelector": "involvedObject.kind=PersistentVolumeClaim"})
 
-    def _start_watches(self):
-        for key, collection in self.collections.items():
-            def on_event(event_type, payload, key=key):
-                self.events.put((key, event_type, payload))
-            thread = threading.Thread(target=list_and_watch, daemon=True,
-                                      args=(self.kube, collection.path, collection.query, on_event,
-                                            self._stop.is_set))
-            thread.start()
-
     def run(self):
-        started = time.monotonic()
-        deadline = started + self.timeout
+        deadline = Deadline(self.timeout)
         self._plan()
-        self._start_watches()
-        try:
-            while True:
-                remaining = deadline - time.monotonic()
-                if not self._drain(max(0.0, remaining)) and remaining <= 0:
-                    return self._finish("timeout", started)
-                if not all(c.synced or c.error for c in self.collections.values()):
-                    continue
-                self._judge(time.monotonic() - started)
-                outcome = self._outcome()
-                if outcome:
-                    return self._finish(outcome, started)
-                if self.check_mode:
-                    return self._finish("check", started)
-        finally:
-            self._stop.set()
+        decided = wait_until(list(self.collections.values()), lambda: self._decide(deadline), deadline)
+        return self._finish(self.outcome if decided else "timeout", deadline)
 
-    def _drain(self, wait):
-        """Apply every queued event; True when at least one arrived within `wait` seconds."""
-        try:
-            key, event_type, payload = self.events.get(timeout=wait)
-        except queue.Empty:
+    def _decide(self, deadline):
+        """Once every collection was listed: judge every target; True when the wait is over."""
+        if not all(c.synced or c.error for c in self.collections.values()):
             return False
-        while True:
-            self.collections[key].apply(event_type, payload)
-            try:
-                key, event_type, payload = self.events.get_nowait()
-            except queue.Empty:
-                return True
+        self._judge(deadline.elapsed())
+        self.outcome = self._outcome() or ("check" if self.check_mode else None)
+        return self.outcome is not None
 
     def _judge(self, elapsed):
         for target in self.targets:
@@ -283,9 +220,9 @@ class Waiter(object):
             return "ready"
         return None
 
-    def _finish(self, outcome, started):
+    def _finish(self, outcome, deadline):
         results = [t.result() for t in self.targets]
-        summary = {"ready": outcome == "ready", "elapsed": round(time.monotonic() - started, 3), "objects": results}
+        summary = {"ready": outcome == "ready", "elapsed": deadline.elapsed(), "objects": results}
         if outcome in ("ready", "check"):
             return summary
         pending = [t for t in self.targets if t.verdict is None or t.verdict.state != "ready"]

@@ -13,6 +13,7 @@ from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.
     ElasticsearchError,
     check_health,
 )
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.deadline import Deadline
 from tests.servers.elasticsearch import OPENSEARCH_VERSION, Cluster, missing_tools, poll_until, start_clusters
 
 pytestmark = [
@@ -57,7 +58,7 @@ def client(cluster, index=0):
 
 
 def test_three_nodes_green_one_uuid(main):
-    result = check_health(main.endpoints, 3, "green", deadline=within(60), **options(main))
+    result = check_health(main.endpoints, 3, "green", deadline=Deadline(60), **options(main))
     uuids = {client(main, i).info()["cluster_uuid"] for i in range(3)}
     assert result["healthy"] and result["status"] == "green" and result["number_of_nodes"] == 3
     assert uuids == {result["cluster_uuid"]}
@@ -76,7 +77,7 @@ def test_yellow_waits_for_green_on_the_server(main):
 
     def run():
         try:
-            outcome["result"] = check_health(main.endpoints, 3, "green", deadline=within(90), **options(main))
+            outcome["result"] = check_health(main.endpoints, 3, "green", deadline=Deadline(90), **options(main))
         except Exception as err:  # reported by the assertion below
             outcome["error"] = err
 
@@ -101,7 +102,7 @@ def test_not_green_explains_the_unassigned_shard(main):
     main.request(main.nodes[0], "PUT", "/wide", {"settings": {"number_of_shards": 1, "number_of_replicas": 3}})
     try:
         with pytest.raises(ClusterHealthError) as caught:
-            check_health(main.endpoints, 3, "green", deadline=within(4), **options(main))
+            check_health(main.endpoints, 3, "green", deadline=Deadline(4), **options(main))
         message = str(caught.value)
         assert "is yellow, wanted green" in message
         assert "unassigned shard [wide][0] replica" in message and "same_shard" in message
@@ -112,7 +113,7 @@ def test_not_green_explains_the_unassigned_shard(main):
 def test_node_of_a_separately_bootstrapped_cluster_is_reported(clusters):
     main, stale = clusters
     with pytest.raises(ClusterHealthError) as caught:
-        check_health(main.endpoints + stale.endpoints, 3, "green", deadline=within(120), **options(main))
+        check_health(main.endpoints + stale.endpoints, 3, "green", deadline=Deadline(120), **options(main))
     message = str(caught.value)
     stale_uuid = client(stale).info()["cluster_uuid"]
     assert "%s (node stale-0) is in cluster_uuid %s" % (stale.endpoints[0], stale_uuid) in message
@@ -122,7 +123,7 @@ def test_node_of_a_separately_bootstrapped_cluster_is_reported(clusters):
 
 def test_wrong_expected_node_count(main):
     with pytest.raises(ClusterHealthError) as caught:
-        check_health(main.endpoints, 4, "green", deadline=within(4), **options(main))
+        check_health(main.endpoints, 4, "green", deadline=Deadline(4), **options(main))
     assert "cluster 'datastores-test' has 3 node(s) (os-0, os-1, os-2), expected 4" in str(caught.value)
 
 
@@ -143,13 +144,13 @@ def test_voting_exclusion_round_trip(main):
     assert admin.exclude_voting(["os-2"])["changed"] is False
     cleared = admin.clear_voting_exclusions(wait_for_removal=False)
     assert cleared["changed"] is True and admin.voting_exclusions() == []
-    assert check_health(main.endpoints, 3, "green", deadline=within(60), **options(main))["healthy"]
+    assert check_health(main.endpoints, 3, "green", deadline=Deadline(60), **options(main))["healthy"]
 
 
 def test_refused_password_is_named_but_never_shown(main):
     wrong = "wrong-" + main.password
     with pytest.raises(ElasticsearchAuthError) as caught:
-        check_health(main.endpoints, 3, "green", deadline=within(30), **options(main, password=wrong))
+        check_health(main.endpoints, 3, "green", deadline=Deadline(30), **options(main, password=wrong))
     message = str(caught.value)
     assert "HTTP 401, the credentials of user 'admin' were refused" in message
     assert main.password not in message and wrong not in message

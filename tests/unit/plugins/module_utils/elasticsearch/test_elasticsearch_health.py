@@ -23,6 +23,7 @@ from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.
     check_health,
     parse_version,
 )
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.deadline import Deadline
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "elasticsearch")
 PASSWORD = "Xq7-not-in-any-message"
@@ -88,7 +89,7 @@ def test_green_cluster_reports_one_uuid_and_every_node():
     endpoints = recorded("green_three_nodes.json")
     made = clients(endpoints)
     clock = FakeClock()
-    result = check_health(list(made.values()), 3, deadline=clock() + 30, clock=clock, sleep=clock.sleep)
+    result = check_health(list(made.values()), 3, deadline=Deadline(30, clock), clock=clock, sleep=clock.sleep)
     assert result["healthy"] is True
     assert result["cluster_uuid"] == uuid_of(endpoints, "node0")
     assert (result["status"], result["number_of_nodes"], result["cluster_name"]) == ("green", 3, "datastores-test")
@@ -100,7 +101,7 @@ def test_green_cluster_reports_one_uuid_and_every_node():
 def test_health_uses_the_servers_long_poll_within_the_deadline():
     made = clients(recorded("green_three_nodes.json"))
     clock = FakeClock()
-    check_health(list(made.values()), 3, wait_for_status="yellow", deadline=clock() + 30, clock=clock)
+    check_health(list(made.values()), 3, wait_for_status="yellow", deadline=Deadline(30, clock), clock=clock)
     for client in made.values():
         (call,) = [c for c in client._transport.calls if c["path"] == "/_cluster/health"]
         assert call["query"]["wait_for_status"] == ["yellow"]
@@ -115,7 +116,7 @@ def test_foreign_cluster_is_named_at_once_without_waiting_on_health():
     made = clients(endpoints)
     clock = FakeClock()
     with pytest.raises(ClusterHealthError) as caught:
-        check_health(list(made.values()), 3, deadline=clock() + 60, clock=clock, sleep=clock.sleep)
+        check_health(list(made.values()), 3, deadline=Deadline(60, clock), clock=clock, sleep=clock.sleep)
     message = str(caught.value)
     stale_uuid, main_uuid = uuid_of(endpoints, "stale0"), uuid_of(endpoints, "node0")
     assert stale_uuid != main_uuid
@@ -132,14 +133,14 @@ def test_node_of_another_cluster_name_is_called_foreign():
     endpoints = recorded("foreign_node.json")
     endpoints["stale0"]["GET /"]["body"]["cluster_name"] = "billing"
     with pytest.raises(ClusterHealthError, match=r"foreign cluster 'billing'"):
-        check_health(list(clients(endpoints).values()), 3, deadline=FakeClock()() + 60, clock=FakeClock())
+        check_health(list(clients(endpoints).values()), 3, deadline=Deadline(60, FakeClock()), clock=FakeClock())
 
 
 def test_wrong_node_count_lists_the_nodes_that_are_there():
     endpoints = recorded("wrong_node_count.json")
     clock = FakeClock()
     with pytest.raises(ClusterHealthError) as caught:
-        check_health(list(clients(endpoints).values()), 4, deadline=clock() + 20, clock=clock, sleep=clock.sleep)
+        check_health(list(clients(endpoints).values()), 4, deadline=Deadline(20, clock), clock=clock, sleep=clock.sleep)
     assert "cluster 'datastores-test' has 3 node(s) (os-0, os-1, os-2), expected 4" in str(caught.value)
     assert caught.value.result["number_of_nodes"] == 3
     assert caught.value.result["endpoints"][0]["timed_out"] is True
@@ -149,7 +150,7 @@ def test_yellow_cluster_explains_the_unassigned_shard():
     endpoints = recorded("yellow_unassigned_replica.json")
     clock = FakeClock()
     with pytest.raises(ClusterHealthError) as caught:
-        check_health(list(clients(endpoints).values()), 3, deadline=clock() + 20, clock=clock, sleep=clock.sleep)
+        check_health(list(clients(endpoints).values()), 3, deadline=Deadline(20, clock), clock=clock, sleep=clock.sleep)
     message = str(caught.value)
     assert "is yellow, wanted green (unassigned shards 1" in message
     assert "unassigned shard [logs][0] replica" in message
@@ -160,7 +161,8 @@ def test_yellow_cluster_explains_the_unassigned_shard():
 def test_membership_only_accepts_any_status():
     endpoints = recorded("green_three_nodes.json")
     made = clients(endpoints)
-    result = check_health(list(made.values()), 3, wait_for_status=None, deadline=FakeClock()() + 10, clock=FakeClock())
+    result = check_health(list(made.values()), 3, wait_for_status=None,
+                          deadline=Deadline(10, FakeClock()), clock=FakeClock())
     assert result["healthy"]
     (call,) = [c for c in made["node0"]._transport.calls if c["path"] == "/_cluster/health"]
     assert "wait_for_status" not in call["query"]
@@ -172,7 +174,7 @@ def test_unreachable_endpoint_is_retried_until_the_deadline_then_named():
     made = clients(endpoints)
     clock = FakeClock()
     with pytest.raises(ClusterHealthError) as caught:
-        check_health(list(made.values()), 3, deadline=clock() + 5, clock=clock, sleep=clock.sleep, interval=1.0)
+        check_health(list(made.values()), 3, deadline=Deadline(5, clock), clock=clock, sleep=clock.sleep, interval=1.0)
     assert "GET https://127.0.0.1:9202/: [Errno 111] Connection refused" in str(caught.value)
     assert len(made["node2"]._transport.paths()) >= 2, "a refused connection is asked again"
     assert sum(clock.slept) <= 5.0
@@ -185,7 +187,8 @@ def test_node_still_joining_is_identified_after_the_long_poll():
     joining["body"]["cluster_uuid"] = "_na_"
     endpoints["node1"]["GET /"] = [joining, joined]
     clock = FakeClock()
-    result = check_health(list(clients(endpoints).values()), 3, deadline=clock() + 10, clock=clock, sleep=clock.sleep)
+    result = check_health(list(clients(endpoints).values()), 3,
+                          deadline=Deadline(10, clock), clock=clock, sleep=clock.sleep)
     assert result["healthy"] and result["cluster_uuid"] == joined["body"]["cluster_uuid"]
     assert clock.slept == [], "the long-poll answer is enough, no second round"
 
@@ -194,7 +197,7 @@ def test_refused_credentials_fail_at_once_without_the_password():
     anonymous = recorded("day2.json")["anonymous"]
     made = clients({"node0": anonymous})
     with pytest.raises(ElasticsearchAuthError) as caught:
-        check_health(list(made.values()), 3, deadline=FakeClock()() + 60, clock=FakeClock())
+        check_health(list(made.values()), 3, deadline=Deadline(60, FakeClock()), clock=FakeClock())
     message = str(caught.value)
     assert "HTTP 401, the credentials of user 'admin' were refused" in message
     token = base64.b64encode(("admin:" + PASSWORD).encode()).decode()
@@ -372,4 +375,4 @@ def test_something_else_on_the_port_is_named():
     endpoints = {"n": {"GET /": {"status": 200, "body": "<html>welcome to nginx</html>"}}}
     clock = FakeClock()
     with pytest.raises(ClusterHealthError, match="GET / did not answer like Elasticsearch: <html>welcome"):
-        check_health(list(clients(endpoints).values()), 1, deadline=clock() + 2, clock=clock, sleep=clock.sleep)
+        check_health(list(clients(endpoints).values()), 1, deadline=Deadline(2, clock), clock=clock, sleep=clock.sleep)

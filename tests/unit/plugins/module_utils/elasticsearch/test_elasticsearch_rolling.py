@@ -1,5 +1,6 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""module_utils/elasticsearch/rolling.py: the order of admin calls and pod deletions, step by step.
+"""module_utils/elasticsearch/rolling.py (restart.py, scale_down.py, node_preparation.py): the order of admin
+calls and pod deletions, step by step.
 
 The Elasticsearch side is a REST-level fake (FakeEs) behind the real ElasticsearchClient, so every
 call goes through the client code the module uses; Kubernetes is an in-memory StatefulSet whose
@@ -20,8 +21,8 @@ from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.
 )
 from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.rolling import (
     ROLLING_SPEC,
-    Rolling,
     RollingError,
+    for_action,
     validate,
 )
 
@@ -236,7 +237,8 @@ def params(**extra):
 
 
 def roll(kube, check_mode=False, **extra):
-    return Rolling(params(**extra), check_mode, None, connection=FakeConnection(kube)).run()
+    given = params(**extra)
+    return for_action(given["action"])(given, check_mode, None, connection=FakeConnection(kube)).run()
 
 
 def test_update_with_node_shutdown_api_one_pod_at_a_time_master_last():
