@@ -10,6 +10,7 @@ import queue
 import threading
 import time
 
+from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s import diagnostics, readiness
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import Resource, ResourceCatalog
@@ -47,10 +48,8 @@ def _pod_ready(pod):
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
-class WaitError(Exception):
-    def __init__(self, message, results):
-        super(WaitError, self).__init__(message)
-        self.results = results
+class WaitError(DatastoresError):
+    """``result`` holds the summary of every object waited for."""
 
 
 class Target(object):
