@@ -46,8 +46,9 @@ def run_module(argument_spec, operation, validate=None, variables_option=None, f
 
     ``validate(params)`` returns the problems (a list, or one string). A DatastoresError or a ValueError fails
     the task with its message (``task.describe``) and the partial result it carries, above ``failure_result``;
-    the traceback shows at -vvv. ``variables_option`` names the option that says, in the module's words, which
-    variables set the connection. Other keyword arguments go to AnsibleModule.
+    its traceback shows at -vvv (ansible-core 2.19: with ANSIBLE_DISPLAY_TRACEBACK=error). ``variables_option``
+    names the option that says, in the module's words, which variables set the connection. Other keyword
+    arguments go to AnsibleModule.
     """
     module = AnsibleModule(argument_spec=argument_spec, **module_options)
     task = ModuleTask(module.params, module.check_mode, module.params.get(variables_option))
