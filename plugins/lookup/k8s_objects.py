@@ -63,11 +63,9 @@ _list:
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import (
-    HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR, Kube, KubeError)
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.errors import DEFAULT_VARIABLES, explain
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import ConfigurationError
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import ResourceCatalog, UnknownKind
+from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import ResourceCatalog
+from ansible_collections.stateful.datastores.plugins.module_utils.runner import ModuleTask
 
 CONNECTION = ("kubeconfig", "context")
 
@@ -76,21 +74,13 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
         params = dict((name, self.get_option(name)) for name in CONNECTION)
-        names = self.get_option("connection_variables") or DEFAULT_VARIABLES
-        if not HAS_KUBERNETES:
-            raise AnsibleLookupError("the Python library `kubernetes` is required: {0}".format(KUBERNETES_IMPORT_ERROR))
+        task = ModuleTask(params, check_mode=False, variables=self.get_option("connection_variables"))
         try:
-            kube = Kube(params, retry_deadline=self.get_option("retry_timeout"))
-        except Exception as error:  # configuration errors come from several libraries
-            raise AnsibleLookupError(explain(ConfigurationError(error), params, names))
-        try:
-            return read_objects(kube, self.get_option("kind"), self.get_option("api_version"),
-                                self.get_option("namespace"), self.get_option("resource_name"),
-                                self.get_option("label_selector"))
-        except UnknownKind as error:
-            raise AnsibleLookupError(str(error))
-        except KubeError as error:
-            raise AnsibleLookupError(explain(error, params, names, retried=error.retried))
+            return read_objects(task.kube(retry_deadline=self.get_option("retry_timeout")), self.get_option("kind"),
+                                self.get_option("api_version"), self.get_option("namespace"),
+                                self.get_option("resource_name"), self.get_option("label_selector"))
+        except DatastoresError as error:
+            raise AnsibleLookupError(task.describe(error))
 
 
 def read_objects(kube, kind, api_version=None, namespace=None, name=None, label_selector=None):

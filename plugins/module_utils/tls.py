@@ -11,6 +11,8 @@ validity, fingerprint).
 import datetime
 import ipaddress
 
+from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
+
 try:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -26,7 +28,7 @@ KEY_BITS = 2048
 BACKDATE = datetime.timedelta(minutes=5)  # tolerate clocks a little behind the controller's
 
 
-class TlsError(Exception):
+class TlsError(DatastoresError):
     """A certificate or key could not be read or does not fit."""
 
 

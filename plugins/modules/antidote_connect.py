@@ -227,10 +227,9 @@ dcs:
       dc_count: 3
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.stateful.datastores.plugins.module_utils.antidote.k8s import connect_argument_spec
+from ansible_collections.stateful.datastores.plugins.module_utils.antidote.k8s import connect, connect_argument_spec
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import auth_arg_spec
+from ansible_collections.stateful.datastores.plugins.module_utils.runner import run_module
 
 
 def argument_spec():
@@ -240,12 +239,8 @@ def argument_spec():
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    from ansible_collections.stateful.datastores.plugins.module_utils.antidote.k8s import AntidoteK8sError, connect
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.lease import LeaseTimeout
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import exit_with_operation, kube_from_module
-
-    exit_with_operation(module, connect, kube_from_module(module), errors=(AntidoteK8sError, LeaseTimeout))
+    run_module(argument_spec(), lambda task: connect(task.kube(), task.params, check_mode=task.check_mode),
+               supports_check_mode=True)
 
 
 if __name__ == "__main__":

@@ -195,13 +195,13 @@ dcs:
       type: int
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.stateful.datastores.plugins.module_utils.antidote.k8s import (
     DC_MUTUALLY_EXCLUSIVE,
+    create_dcs,
     dc_argument_spec,
 )
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import auth_arg_spec
+from ansible_collections.stateful.datastores.plugins.module_utils.runner import run_module
 
 
 def argument_spec():
@@ -218,18 +218,13 @@ def _needs_kube(params):
     return any(needs(entry) for entry in params["dcs"] or [params])
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), mutually_exclusive=DC_MUTUALLY_EXCLUSIVE,
-                           supports_check_mode=True)
-    from ansible_collections.stateful.datastores.plugins.module_utils.antidote.k8s import (
-        AntidoteK8sError,
-        create_dcs,
-    )
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.lease import LeaseTimeout
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import exit_with_operation, kube_from_module
+def _create_dcs(task):
+    kube = task.kube() if _needs_kube(task.params) else None
+    return create_dcs(kube, task.params, check_mode=task.check_mode)
 
-    kube = kube_from_module(module) if _needs_kube(module.params) else None
-    exit_with_operation(module, create_dcs, kube, errors=(AntidoteK8sError, LeaseTimeout))
+
+def main():
+    run_module(argument_spec(), _create_dcs, mutually_exclusive=DC_MUTUALLY_EXCLUSIVE, supports_check_mode=True)
 
 
 if __name__ == "__main__":

@@ -213,29 +213,22 @@ elapsed:
   returned: always
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.k8s import (
     HEALTH_SPEC,
     MUTUALLY_EXCLUSIVE,
     REQUIRED_ONE_OF,
-    EsK8sError,
     run_health,
     validate_health,
 )
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import auth_arg_spec
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import exit_with_check
+from ansible_collections.stateful.datastores.plugins.module_utils.runner import check, run_module
 
 
 def main():
     spec = auth_arg_spec()
     spec.update(HEALTH_SPEC)
-    module = AnsibleModule(argument_spec=spec, mutually_exclusive=MUTUALLY_EXCLUSIVE,
-                           required_one_of=REQUIRED_ONE_OF, supports_check_mode=True)
-    problems = validate_health(module.params)
-    if problems:
-        module.fail_json(msg="; ".join(problems), changed=False)
-    exit_with_check(module, run_health, errors=(EsK8sError,))
+    run_module(spec, check(run_health), validate=validate_health, mutually_exclusive=MUTUALLY_EXCLUSIVE,
+               required_one_of=REQUIRED_ONE_OF, supports_check_mode=True)
 
 
 if __name__ == "__main__":

@@ -164,36 +164,21 @@ elapsed:
   returned: always
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.rolling import (
     ROLLING_SPEC,
     run,
     validate,
 )
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import auth_arg_spec
+from ansible_collections.stateful.datastores.plugins.module_utils.runner import run_module
 
 
 def main():
     spec = auth_arg_spec()
     spec.update(ROLLING_SPEC)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
-                           mutually_exclusive=[("es_password", "es_credentials_secret"), ("es_ca_cert", "es_ca_secret")])
-    problems = validate(module.params)
-    if problems:
-        module.fail_json(msg="; ".join(problems), changed=False)
-    from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.client import ElasticsearchError
-    from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.k8s import EsK8sError
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import kube_from_module
-
-    try:
-        result = run(module.params, module.check_mode, kube_factory=lambda: kube_from_module(module))
-    except EsK8sError as error:
-        module.fail_json(msg=str(error), **error.result)
-    except (KubeError, ElasticsearchError) as error:
-        module.fail_json(msg=str(error))
-    module.exit_json(**result)
+    run_module(spec, lambda task: run(task.params, task.check_mode, kube_factory=task.kube), validate=validate,
+               mutually_exclusive=[("es_password", "es_credentials_secret"), ("es_ca_cert", "es_ca_secret")],
+               supports_check_mode=True)
 
 
 if __name__ == "__main__":

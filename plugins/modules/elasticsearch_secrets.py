@@ -143,35 +143,25 @@ tls:
   returned: when tls_secret is given
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.security import (
     ARGUMENT_SPEC,
     REQUIRED_ONE_OF,
-    SecretsError,
     run,
     validate,
 )
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import auth_arg_spec
+from ansible_collections.stateful.datastores.plugins.module_utils.runner import run_module
+
+
+def _make_secrets(task):
+    result, warnings = run(task.kube(), task.params, task.check_mode)
+    return dict(result, warnings=warnings)
 
 
 def main():
     spec = auth_arg_spec()
     spec.update(ARGUMENT_SPEC)
-    module = AnsibleModule(argument_spec=spec, required_one_of=REQUIRED_ONE_OF, supports_check_mode=True)
-    problems = validate(module.params)
-    if problems:
-        module.fail_json(msg="; ".join(problems), changed=False)
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import kube_from_module
-
-    kube = kube_from_module(module)
-    try:
-        result, warnings = run(kube, module.params, module.check_mode)
-    except SecretsError as error:
-        module.fail_json(msg=str(error), **error.result)
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(**result)
+    run_module(spec, _make_secrets, validate=validate, required_one_of=REQUIRED_ONE_OF, supports_check_mode=True)
 
 
 if __name__ == "__main__":

@@ -239,29 +239,22 @@ workload:
   returned: always
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.stateful.datastores.plugins.module_utils.hazelcast.k8s import (
     ARGUMENT_SPEC,
     MUTUALLY_EXCLUSIVE,
     REQUIRED_ONE_OF,
-    HazelcastK8sError,
     run,
     validate,
 )
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import auth_arg_spec
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import exit_with_check
+from ansible_collections.stateful.datastores.plugins.module_utils.runner import check, run_module
 
 
 def main():
     spec = auth_arg_spec()
     spec.update(ARGUMENT_SPEC)
-    module = AnsibleModule(argument_spec=spec, mutually_exclusive=MUTUALLY_EXCLUSIVE,
-                           required_one_of=REQUIRED_ONE_OF, supports_check_mode=True)
-    problem = validate(module.params)
-    if problem:
-        module.fail_json(msg=problem, changed=False)
-    exit_with_check(module, run, errors=(HazelcastK8sError,))
+    run_module(spec, check(run), validate=validate, mutually_exclusive=MUTUALLY_EXCLUSIVE,
+               required_one_of=REQUIRED_ONE_OF, supports_check_mode=True)
 
 
 if __name__ == "__main__":

@@ -103,11 +103,11 @@ wait:
   returned: when O(wait_for) is not empty
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.apply import Applier, check_definitions
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import auth_arg_spec
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import error_message, kube_from_module
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.wait import WAIT_OBJECT_SPEC
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.wait import WAIT_OBJECT_SPEC, WaitError, Waiter
+from ansible_collections.stateful.datastores.plugins.module_utils.runner import run_module
 
 
 def argument_spec():
@@ -124,43 +124,42 @@ def argument_spec():
     return spec
 
 
+def _problems(params):
+    problems = check_definitions(params["definition"])
+    if params["wait_timeout"] < 0:
+        problems.append("wait_timeout must be 0 or more seconds, got {}".format(params["wait_timeout"]))
+    return problems
+
+
 def _result(resources):
     return {"changed": any(entry["result"] != "unchanged" for entry in resources), "resources": resources}
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.apply import Applier, check_definitions
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import UnknownKind
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.wait import WaitError, Waiter
-
-    params = module.params
-    problems = check_definitions(params["definition"])
-    if params["wait_timeout"] < 0:
-        problems.append("wait_timeout must be 0 or more seconds, got {}".format(params["wait_timeout"]))
-    if problems:
-        module.fail_json(msg="; ".join(problems))
+def _apply(task):
+    params = task.params
     # Transient API failures are retried within wait_timeout, not a fixed minute.
-    kube = kube_from_module(module, retry_deadline=max(1, params["wait_timeout"]))
-    applier = Applier(kube, params["field_manager"], force=params["force_conflicts"], dry_run=module.check_mode,
+    kube = task.kube(retry_deadline=max(1, params["wait_timeout"]))
+    applier = Applier(kube, params["field_manager"], force=params["force_conflicts"], dry_run=task.check_mode,
                       create_only=params["create_only"])
     try:
         applier.apply_all(params["definition"], params["namespace"])
-    except (UnknownKind, KubeError, ValueError) as error:
-        module.fail_json(msg=error_message(module, error), **_result(applier.applied))
+    except (DatastoresError, ValueError) as error:
+        raise DatastoresError(task.describe(error), _result(applier.applied)) from error
     result = _result(applier.applied)
     if params["wait_for"]:
         try:
             waiter = Waiter(kube, params["wait_for"], default_namespace=params["namespace"],
-                            timeout=params["wait_timeout"], check_mode=module.check_mode,
-                            describe_error=lambda error: error_message(module, error))
+                            timeout=params["wait_timeout"], check_mode=task.check_mode, describe_error=task.describe)
             result["wait"] = waiter.run()
         except WaitError as error:
-            module.fail_json(msg=str(error), wait=error.results, **result)
-        except (UnknownKind, KubeError, ValueError) as error:
-            module.fail_json(msg=error_message(module, error), **result)
-    module.exit_json(**result)
+            raise DatastoresError(str(error), dict(result, wait=error.result)) from error
+        except (DatastoresError, ValueError) as error:
+            raise DatastoresError(task.describe(error), result) from error
+    return result
+
+
+def main():
+    run_module(argument_spec(), _apply, validate=_problems, supports_check_mode=True)
 
 
 if __name__ == "__main__":

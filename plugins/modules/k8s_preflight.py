@@ -131,11 +131,9 @@ problems:
   returned: always
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import auth_arg_spec
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.errors import DEFAULT_VARIABLES, explain
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import connection_params
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.preflight import check
+from ansible_collections.stateful.datastores.plugins.module_utils.runner import run_module
 
 
 def argument_spec():
@@ -162,35 +160,13 @@ def argument_spec():
     return spec
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import ConfigurationError
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.preflight import PreflightError, check
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import UnknownKind
+def _check(task):
+    return check(task.kube(retry_deadline=max(1, task.params["timeout"])), task.params)
 
-    params = module.params
-    variables = params["variables"] or DEFAULT_VARIABLES
-    try:
-        from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import Kube
-        kube = Kube(connection_params(module), retry_deadline=max(1, params["timeout"]))
-    except KubeError as error:
-        module.fail_json(msg=explain(error, connection_params(module), variables), changed=False, problems=[])
-    except Exception as error:  # configuration errors come from several libraries
-        module.fail_json(msg=explain(ConfigurationError(error), connection_params(module), variables),
-                         changed=False, problems=[])
-    try:
-        result = check(kube, params)
-    except PreflightError as error:
-        module.fail_json(msg=str(error), **error.result)
-    except KubeError as error:
-        module.fail_json(msg=explain(error, connection_params(module), variables, retried=error.retried),
-                         changed=False, problems=[])
-    except UnknownKind as error:
-        module.fail_json(msg=str(error), changed=False, problems=[])
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    module.exit_json(**result)
+
+def main():
+    run_module(argument_spec(), _check, variables_option="variables", failure_result={"problems": []},
+               supports_check_mode=True)
 
 
 if __name__ == "__main__":

@@ -115,10 +115,10 @@ elapsed:
   returned: always
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import auth_arg_spec
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import kube_from_module
+from ansible_collections.stateful.datastores.plugins.module_utils.loklak.k8s import run
+from ansible_collections.stateful.datastores.plugins.module_utils.runner import check, run_module
 
 ARGUMENT_SPEC = dict(
     namespace=dict(type="str", required=True),
@@ -132,20 +132,17 @@ ARGUMENT_SPEC = dict(
 )
 
 
+def _verify(task):
+    try:
+        return check(run)(task)
+    except OSError as error:  # a connection to loklak that failed outside its client's own handling
+        raise DatastoresError(str(error)) from error
+
+
 def main():
     spec = auth_arg_spec()
     spec.update(ARGUMENT_SPEC)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
-    from ansible_collections.stateful.datastores.plugins.module_utils.loklak.client import LoklakError
-    from ansible_collections.stateful.datastores.plugins.module_utils.loklak.k8s import run
-
-    try:
-        _failure, result = run(module.params, module.check_mode, kube_factory=lambda: kube_from_module(module))
-    except (LoklakError, KubeError, OSError) as error:
-        module.fail_json(msg=str(error), changed=False, **getattr(error, "result", {}))
-    changed = result.pop("changed", False)
-    module.exit_json(changed=changed, **result)
+    run_module(spec, _verify, supports_check_mode=True)
 
 
 if __name__ == "__main__":

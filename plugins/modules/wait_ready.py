@@ -107,11 +107,9 @@ objects:
       elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import auth_arg_spec
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import error_message, kube_from_module
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.wait import WAIT_OBJECT_SPEC
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.wait import WAIT_OBJECT_SPEC, Waiter
+from ansible_collections.stateful.datastores.plugins.module_utils.runner import run_module
 
 
 def argument_spec():
@@ -125,26 +123,19 @@ def argument_spec():
     return spec
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if module.params["timeout"] < 0:
-        module.fail_json(msg="timeout must be 0 or more seconds, got {}".format(module.params["timeout"]))
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import UnknownKind
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.wait import WaitError, Waiter
+def _problems(params):
+    return ["timeout must be 0 or more seconds, got {}".format(params["timeout"])] if params["timeout"] < 0 else []
 
-    kube = kube_from_module(module, retry_deadline=max(1, module.params["timeout"]))
-    try:
-        waiter = Waiter(kube, module.params["objects"], default_namespace=module.params["namespace"],
-                        timeout=module.params["timeout"], fail_fast=module.params["fail_fast"],
-                        check_mode=module.check_mode,
-                        describe_error=lambda error: error_message(module, error))
-        result = waiter.run()
-    except WaitError as error:
-        module.fail_json(msg=str(error), changed=False, **error.results)
-    except (UnknownKind, KubeError, ValueError) as error:
-        module.fail_json(msg=error_message(module, error), changed=False)
-    module.exit_json(changed=False, **result)
+
+def _wait(task):
+    params = task.params
+    kube = task.kube(retry_deadline=max(1, params["timeout"]))
+    return Waiter(kube, params["objects"], default_namespace=params["namespace"], timeout=params["timeout"],
+                  fail_fast=params["fail_fast"], check_mode=task.check_mode, describe_error=task.describe).run()
+
+
+def main():
+    run_module(argument_spec(), _wait, validate=_problems, supports_check_mode=True)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ import time
 import zlib
 from collections import namedtuple
 
+from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
+
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 MAX_FRAME_BYTES = 64 * 1024 * 1024
@@ -40,7 +42,7 @@ SUPPORTED_VERSIONS = "Antidote 0.2.1 or later (0.2.2 or later for a repeatable c
 # Errors
 
 
-class AntidoteError(Exception):
+class AntidoteError(DatastoresError):
     """Base class of every error raised by this client and the operations built on it."""
 
 

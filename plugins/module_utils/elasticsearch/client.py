@@ -30,6 +30,7 @@ import ssl
 import time
 from urllib.parse import quote, urlencode, urlsplit
 
+from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.deadline import Deadline
 
 HEALTH_STATUSES = ("green", "yellow", "red")
@@ -46,11 +47,11 @@ RESULT_FIELDS = ("cluster_name", "cluster_uuid", "status", "number_of_nodes", "n
 IDENTITY_FIELDS = ("node_name", "cluster_name", "cluster_uuid", "version", "distribution")
 
 
-class ElasticsearchError(Exception):
+class ElasticsearchError(DatastoresError):
     """A call failed. ``endpoint`` (no credentials), ``status`` and ``error_type`` say where and how."""
 
-    def __init__(self, message, endpoint=None, status=None, error_type=None):
-        super().__init__(message)
+    def __init__(self, message, endpoint=None, status=None, error_type=None, result=None):
+        super().__init__(message, result)
         self.endpoint = endpoint
         self.status = status
         self.error_type = error_type
@@ -68,8 +69,7 @@ class ClusterHealthError(ElasticsearchError):
     """The cluster was not healthy by the deadline; ``result`` has check_health's return shape."""
 
     def __init__(self, message, result):
-        super().__init__(message)
-        self.result = result
+        super().__init__(message, result=result)
 
 
 def parse_version(number):

@@ -18,6 +18,7 @@ import string
 
 from ansible_collections.stateful.datastores.plugins.module_utils import tls
 from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.k8s import SECRET_PATH
+from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
 
 SECRETS_PATH = "/api/v1/namespaces/{namespace}/secrets"
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
@@ -46,10 +47,8 @@ ARGUMENT_SPEC = {
 REQUIRED_ONE_OF = [("credentials_secret", "tls_secret")]
 
 
-class SecretsError(Exception):
-    def __init__(self, message, result=None):
-        super().__init__(message)
-        self.result = result or {}
+class SecretsError(DatastoresError):
+    """A Secret could not be read, made or stored; ``result`` has what was done before."""
 
 
 def validate(params):

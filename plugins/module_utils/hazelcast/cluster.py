@@ -28,6 +28,8 @@ import json
 import ssl
 import time
 
+from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
+
 HEALTH_PATH = "/hazelcast/health"
 READY_PATH = "/hazelcast/health/ready"
 MEMBERS_PATH = "/hazelcast/rest/cluster"
@@ -45,7 +47,7 @@ _NO_RESPONSE_HINT = ("the member closed the connection without a response; is th
                      "{group} endpoint group (hazelcast.network.rest-api)?")
 
 
-class HazelcastError(Exception):
+class HazelcastError(DatastoresError):
     pass
 
 
@@ -57,8 +59,7 @@ class HazelcastClusterError(HazelcastError):
     """The cluster was not healthy by the deadline; ``result`` has the shape of check_cluster's return."""
 
     def __init__(self, message, result):
-        super().__init__(message)
-        self.result = result
+        super().__init__(message, result)
 
 
 class HttpTransport:

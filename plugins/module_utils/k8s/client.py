@@ -11,6 +11,7 @@ import os
 import random
 import time
 
+from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import resolve
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.direct import DirectConnection, direct_settings
 
@@ -25,7 +26,7 @@ PERMANENT_SERVER_ERRORS = ("failed to convert new object", "unable to convert un
                            "failed to create typed patch object", "failed to create typed live object")
 
 
-class KubeError(Exception):
+class KubeError(DatastoresError):
     """An API call failed; `status` is the HTTP status (0 when the server was not reached)."""
 
     def __init__(self, message, status=0, reason="", body=None, host=""):

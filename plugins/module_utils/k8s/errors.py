@@ -1,17 +1,22 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """One translation of Kubernetes failures into words: what failed, which credential or variable, what to do.
 
-Used by every module of the collection (through k8s_module) and by k8s_preflight, which roles run
+Used by every module of the collection (through the module runner) and by k8s_preflight, which roles run
 before their k8s_objects lookups. No response headers, no tracebacks: the API server's own
 message is kept, clipped.
 """
+import importlib.metadata
 import os
+import re
+import sys
 
+from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import resolve
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import PERMANENT_SERVER_ERRORS
 
 MAX_SERVER_TEXT = 300
 DEFAULT_VARIABLES = "the kubeconfig and context options (K8S_AUTH_KUBECONFIG, K8S_AUTH_CONTEXT or $KUBECONFIG)"
+KUBERNETES_REQUIRED = "24.2"
 
 _UNREACHABLE = (
     ("connection refused", "connection refused (nothing listens there: is the cluster running?)"),
@@ -24,6 +29,25 @@ _UNREACHABLE = (
     ("certificate verify failed", "the server's TLS certificate is not trusted by the configured CA"),
     ("wrong version number", "the server does not speak TLS on that port (http:// vs https://?)"),
 )
+
+
+class ConfigurationError(DatastoresError):
+    """The client could not be configured (no kubeconfig, no such context...): no HTTP status."""
+
+
+def require_kubernetes():
+    """Raises a DatastoresError naming the versions unless the Python `kubernetes` library is there and new enough."""
+    try:  # from the package metadata: importing the library loads every API model
+        installed = importlib.metadata.version("kubernetes")
+    except importlib.metadata.PackageNotFoundError:
+        installed = "none"
+    if _release(installed) < _release(KUBERNETES_REQUIRED):
+        raise DatastoresError("the Python library `kubernetes` {0} or later is required on {1}; installed: {2}"
+                              .format(KUBERNETES_REQUIRED, sys.executable, installed))
+
+
+def _release(version):
+    return tuple(int(number) for number in re.findall(r"\d+", version)[:2])
 
 
 def credential(params=None, environ=None):

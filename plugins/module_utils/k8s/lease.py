@@ -11,6 +11,7 @@ import socket
 import time
 from datetime import datetime, timedelta, timezone
 
+from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.readiness import parse_time
 
@@ -18,7 +19,7 @@ MARGIN_S = 60
 POLL_S = 1.0
 
 
-class LeaseTimeout(Exception):
+class LeaseTimeout(DatastoresError):
     pass
 
 

@@ -5,14 +5,13 @@ The API server is reachable with the role's credentials, the namespace exists wh
 create it, objects the input names exist (`present`) and objects that would conflict do not
 (`absent`). Every problem is collected, so that one run names all of them.
 """
+from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import ResourceCatalog
 
 
-class PreflightError(Exception):
-    def __init__(self, message, result):
-        super(PreflightError, self).__init__(message)
-        self.result = result
+class PreflightError(DatastoresError):
+    """Some checks failed; ``result`` has every problem found."""
 
 
 def _exists(kube, catalog, spec, default_namespace):

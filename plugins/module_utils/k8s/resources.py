@@ -1,6 +1,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Where a kind lives in the API: built-in kinds from a table, others from one discovery call."""
 
+from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
+
 BUILTIN = {
     # kind: (apiVersion, plural, namespaced)
     "Namespace": ("v1", "namespaces", False),
@@ -52,7 +54,7 @@ class Resource(object):
         return self.collection_path(namespace) + "/" + name
 
 
-class UnknownKind(Exception):
+class UnknownKind(DatastoresError):
     pass
 
 

@@ -8,6 +8,7 @@ at the deadline; the last two come with events and log tails.
 """
 import threading
 
+from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s import diagnostics, readiness
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.deadline import Deadline
@@ -46,10 +47,8 @@ def _pod_ready(pod):
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
-class WaitError(Exception):
-    def __init__(self, message, results):
-        super(WaitError, self).__init__(message)
-        self.results = results
+class WaitError(DatastoresError):
+    """``result`` holds the summary of every object waited for."""
 
 
 class Target(object):

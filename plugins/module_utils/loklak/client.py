@@ -14,11 +14,11 @@ from datetime import datetime, timezone
 from http.client import HTTPConnection
 from urllib.parse import urlencode, urlsplit
 
+from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
 
-class LoklakError(Exception):
-    def __init__(self, message, result=None):
-        super(LoklakError, self).__init__(message)
-        self.result = result or {}
+
+class LoklakError(DatastoresError):
+    """loklak did not answer as expected; ``result`` has what was seen."""
 
 
 def marker_for(namespace, name):

@@ -7,6 +7,7 @@ from ansible.errors import AnsibleLookupError
 from ansible import constants as C
 
 from ansible_collections.stateful.datastores.plugins.lookup import k8s_objects
+from ansible_collections.stateful.datastores.plugins.module_utils import runner
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
 
 NAME = "stateful.datastores.k8s_objects"
@@ -61,7 +62,7 @@ def run_lookup(monkeypatch, error, **options):
         def get(self, *args, **kwargs):
             raise error
 
-    monkeypatch.setattr(k8s_objects, "Kube", FailingKube)
+    monkeypatch.setattr(runner, "Kube", FailingKube)
     with pytest.raises(AnsibleLookupError) as raised:
         lookup().run([], {}, kind="Pod", namespace="db", **options)
     return str(raised.value)
@@ -89,7 +90,7 @@ def test_a_kind_the_server_does_not_serve_is_named(monkeypatch):
         def get(self, path, query=None, missing_ok=False):
             return None
 
-    monkeypatch.setattr(k8s_objects, "Kube", NoGroups)
+    monkeypatch.setattr(runner, "Kube", NoGroups)
     with pytest.raises(AnsibleLookupError, match="serves no kind RaftCluster in raft.atomix.io/v1beta2"):
         lookup().run([], {}, kind="RaftCluster", api_version="raft.atomix.io/v1beta2")
 
@@ -100,7 +101,7 @@ def test_a_kubeconfig_that_does_not_exist_is_named_with_the_callers_variables(mo
     def unconfigurable(params, retry_deadline):
         raise IOError("Invalid kube-config file. No configuration found.")
 
-    monkeypatch.setattr(k8s_objects, "Kube", unconfigurable)
+    monkeypatch.setattr(runner, "Kube", unconfigurable)
     with pytest.raises(AnsibleLookupError) as raised:
         lookup().run([], {}, kind="Pod", kubeconfig=missing, connection_variables="loklak_kubeconfig")
     message = str(raised.value)

@@ -13,6 +13,7 @@ import pathlib
 import pytest
 import yaml
 
+from ansible_collections.stateful.datastores.plugins.module_utils import runner
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s import auth as k8s_auth
 
 REPO = pathlib.Path(__file__).resolve().parents[4]
@@ -35,7 +36,7 @@ class CapturingModule(object):
 
 def argument_spec_of(name, monkeypatch):
     module = importlib.import_module(PACKAGE + name)
-    monkeypatch.setattr(module, "AnsibleModule", CapturingModule)
+    monkeypatch.setattr(runner, "AnsibleModule", CapturingModule)
     with pytest.raises(Captured) as captured:
         module.main()
     return captured.value.kwargs["argument_spec"]
@@ -77,11 +78,9 @@ def test_module_documents_the_connection_options(name):
 
 @pytest.mark.parametrize("name", MODULES)
 def test_module_builds_its_client_from_the_connection_options(name):
-    """kube_from_module (also behind exit_with_check) passes exactly the AUTH_ARG_SPEC options to k8s_client,
-    which reads K8S_AUTH_*."""
+    """The module runner's task.kube passes exactly the AUTH_ARG_SPEC options to k8s_client, which reads K8S_AUTH_*."""
     source = (REPO / "plugins" / "modules" / (name + ".py")).read_text()
-    assert ("kube_from_module(module" in source or "exit_with_check(module, " in source
-            or "Kube(connection_params(module)" in source)
+    assert "run_module(" in source
 
 
 def test_doc_fragment_documents_every_option_with_its_type_and_aliases():

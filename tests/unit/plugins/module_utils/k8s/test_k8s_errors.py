@@ -3,8 +3,7 @@
 import pytest
 
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import Kube, KubeError, _api_error
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.errors import credential, explain
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.module import ConfigurationError
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.errors import ConfigurationError, credential, explain
 
 PARAMS = {"kubeconfig": "/home/me/.kube/prod", "context": "admin@prod"}
 VARIABLES = "hazelcast_kubeconfig and hazelcast_context"
