@@ -1,6 +1,6 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Kubernetes glue for the hazelcast_cluster module: which pods are the members, a port-forward to
-each, and check_cluster (hazelcast.py) over those tunnels within one deadline.
+each, and check_cluster (cluster.py) over those tunnels within one deadline.
 
 The health logic lives in cluster.py. This file has k8s/members.py find the pods of a StatefulSet or
 Deployment (or by label selector), wait within the deadline until the expected number of them run
@@ -177,8 +177,8 @@ def _check_pods(kube, params, deadline, check_mode):
         return None, dict(EMPTY_RESULT, expected_size=params.get("replicas"), problems=[str(error)],
                           source="port-forward", workload=None)
     expected = params["replicas"] if params.get("replicas") is not None else workload.replicas
-    summary = {"kind": None if params.get("label_selectors") else params["kind"], "name": params.get("name"),
-               "namespace": params["namespace"], "selector": workload.selector, "replicas": workload.replicas}
+    described = {"kind": None if params.get("label_selectors") else params["kind"], "name": params.get("name"),
+                 "namespace": params["namespace"], "selector": workload.selector, "replicas": workload.replicas}
     pods, settled = workload.wait(members.settled(expected), deadline, check_mode)
     running = members.names(pods.pods)
     message = None
@@ -188,7 +188,7 @@ def _check_pods(kube, params, deadline, check_mode):
                       members.describe_pods(list(pods.pods.values()))))
         if not (check_mode and running):
             result = dict(EMPTY_RESULT, expected_size=expected, pods=running, problems=[message],
-                          source="port-forward", workload=summary)
+                          source="port-forward", workload=described)
             return message, result
     # In check mode the pods that run are asked even when there are too few or too many.
     failure, result = _check_through_forwards(kube, params, running, expected, deadline, check_mode)
@@ -196,7 +196,7 @@ def _check_pods(kube, params, deadline, check_mode):
         failure = "%s, members asked through port-forward to port %d: %s" % (workload.what, params["port"], failure)
     if message:
         result.update(healthy=False, problems=[message] + result["problems"])
-    result.update(source="port-forward", workload=summary)
+    result.update(source="port-forward", workload=described)
     return failure, result
 
 

@@ -83,8 +83,8 @@ def test_a_workload_gives_what_selector_and_replicas():
     pods, settled = workload.wait(members.settled(1), Deadline(300), check_mode=True)
     assert settled and list(pods.pods) == ["hz-0"]
     by_labels = members.Workload(kube, "ns", label_selectors=["app=hz", "tier=cache"])
-    assert (by_labels.what, by_labels.selector, by_labels.replicas) == ("pods [app=hz,tier=cache] in ns",
-                                                                         "app=hz,tier=cache", None)
+    assert (by_labels.what, by_labels.selector, by_labels.replicas) == (
+        "pods [app=hz,tier=cache] in ns", "app=hz,tier=cache", None)
     with pytest.raises(Refused, match="^Deployment ns/gone not found$"):
         members.Workload(kube, "ns", "Deployment", "gone", error=Refused)
     with pytest.raises(Refused, match="^Deployment ns/bare has no label selector to find its pods by$"):
