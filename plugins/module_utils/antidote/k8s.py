@@ -35,7 +35,9 @@ from ansible_collections.stateful.datastores.plugins.module_utils.antidote.topol
     node_names,
     pod_name,
 )
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.forward import LocalForward
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.lease import held
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.members import object_path
 
 FIELD_MANAGER = "stateful.datastores"
 # createDC and connectDCs from two runs at once leave real AntidoteDB DCs that do not replicate (a createDC
@@ -212,8 +214,7 @@ def resolve_nodes(kube, target, prefix=DEFAULT_NODE_NAME_PREFIX):
         if kube is None or not target.namespace:
             raise ValueError("{0}: service and replicas are needed to derive node names without reading the "
                              "StatefulSet".format(target.where or "the DC"))
-        path = "/apis/apps/v1/namespaces/{0}/statefulsets/{1}".format(target.namespace, target.statefulset)
-        sts = kube.get(path, missing_ok=True)
+        sts = kube.get(object_path("StatefulSet", target.namespace, target.statefulset), missing_ok=True)
         if sts is None:
             raise AntidoteK8sError("DC {0}: StatefulSet {1}/{2} does not exist; node names are derived from its "
                                    "replicas and serviceName".format(target.name, target.namespace, target.statefulset))
@@ -237,8 +238,6 @@ class ReachedDc(DcEndpoint):
 @contextlib.contextmanager
 def reach(kube, targets, pb_port, metrics_port=None):
     """Yield one ReachedDc per target: a local listener per port-forwarded port, or the direct address."""
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.forward import LocalForward
-
     with contextlib.ExitStack() as stack:
         reached = []
         for target in targets:
@@ -251,14 +250,10 @@ def reach(kube, targets, pb_port, metrics_port=None):
                                if target.metrics_endpoint else (host, metrics_port))
                 via = "{0}:{1}".format(host, port)
             else:
-                forward = LocalForward(kube, target.namespace, target.pod, pb_port)
-                host, port = stack.enter_context(forward)
-                forwards.append(forward)
-                metrics = None
-                if metrics_port:
-                    metrics_forward = LocalForward(kube, target.namespace, target.pod, metrics_port)
-                    metrics = stack.enter_context(metrics_forward)
-                    forwards.append(metrics_forward)
+                forwards = [LocalForward(kube, target.namespace, target.pod, each) for each in (pb_port, metrics_port)
+                            if each]
+                addresses = [stack.enter_context(forward) for forward in forwards]
+                (host, port), metrics = addresses[0], addresses[1] if metrics_port else None
                 via = "pod {0}/{1} port {2} through port-forward".format(target.namespace, target.pod, pb_port)
             dc = ReachedDc(target.name, host, port, metrics[1] if metrics else None)
             if metrics and metrics[0] != host:
@@ -269,13 +264,8 @@ def reach(kube, targets, pb_port, metrics_port=None):
 
 
 def _forward_problem(dc):
-    problems = []
-    for forward in getattr(dc, "forwards", []):
-        if forward.last_error:
-            reason = forward.failure()
-            problems.append("port-forward to pod {0}/{1} port {2}: {3}".format(
-                forward.namespace, forward.pod, forward.port, reason))
-    return problems
+    return ["{0}: {1}".format(forward, forward.failure()) for forward in getattr(dc, "forwards", [])
+            if forward.last_error]
 
 
 def explain(error, dcs):
@@ -330,13 +320,9 @@ def create_dcs(kube, params, check_mode=False, open_client=None):
 # The connection record
 
 
-def _configmap_path(namespace, name):
-    return "/api/v1/namespaces/{0}/configmaps/{1}".format(namespace, name)
-
-
 def read_record(kube, namespace, name):
     """(record or None, warning or None) from the ConfigMap's data[record.json]."""
-    configmap = kube.get(_configmap_path(namespace, name), missing_ok=True)
+    configmap = kube.get(object_path("ConfigMap", namespace, name), missing_ok=True)
     if configmap is None:
         return None, None
     text = (configmap.get("data") or {}).get(RECORD_KEY)
@@ -361,7 +347,7 @@ def record_configmap(namespace, name, record, labels=None):
 
 
 def write_record(kube, namespace, name, record, labels=None):
-    kube.apply(_configmap_path(namespace, name), record_configmap(namespace, name, record, labels),
+    kube.apply(object_path("ConfigMap", namespace, name), record_configmap(namespace, name, record, labels),
                FIELD_MANAGER, force=True)
 
 

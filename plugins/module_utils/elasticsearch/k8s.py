@@ -1,9 +1,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Kubernetes glue for the Elasticsearch modules: pods, port-forward tunnels, credentials, TLS.
 
-The cluster logic lives in elasticsearch.py (ElasticsearchClient, check_health). This file finds
-the pods of a StatefulSet, waits (one watch, one deadline) for them, and gives an
-ElasticsearchClient per pod whose requests go through the API server's port-forward.
+The cluster logic lives in client.py (ElasticsearchClient, check_health); the pods of the StatefulSet
+and the port-forwards to them come from k8s/members.py. This file gives an ElasticsearchClient per
+pod whose requests go through its port-forward (or one per endpoint), with credentials and TLS.
 
 TLS through a port-forward: the connection goes to 127.0.0.1, but the certificate is checked
 against the pod's own DNS name, ``<pod>.<serviceName>.<namespace>.svc`` (sent as SNI and used for
@@ -14,6 +14,7 @@ message: ElasticsearchClient redacts them.
 """
 
 import base64
+import contextlib
 import http.client
 import re
 import socket
@@ -24,13 +25,19 @@ from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.
     DEFAULT_PORT,
     ElasticsearchClient,
 )
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s import pods as k8s_pods
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s import members
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.deadline import Deadline
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.selectors import selector_string
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.members import (  # pylint: disable=unused-import
+    is_ready,  # noqa: F401  (rolling.py imports these from here)
+    members_running,
+    object_path,
+    ordinal,  # noqa: F401
+    statefulset_pods,
+)
 
-STATEFULSET_PATH = "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}"
-POD_PATH = "/api/v1/namespaces/{namespace}/pods/{name}"
-SECRET_PATH = "/api/v1/namespaces/{namespace}/secrets/{name}"
+STATEFULSET_PATH = object_path("StatefulSet")
+POD_PATH = object_path("Pod")
+SECRET_PATH = object_path("Secret")
 REVISION_LABEL = "controller-revision-hash"
 
 # Options every Elasticsearch module shares (besides the Kubernetes connection options).
@@ -161,7 +168,7 @@ class Transport:
     def __init__(self, scheme, host, port, context=None, server_name=None, forward=None, where=None):
         self.scheme, self.host, self.port = scheme, host, int(port)
         self.context, self.server_name = context, server_name or host
-        self.forward, self.where = forward, where
+        self.forward, self.where = forward, where or (str(forward) if forward is not None else host)
 
     def __call__(self, method, target, body, headers, timeout):
         if self.scheme == "https":
@@ -177,18 +184,11 @@ class Transport:
         except ssl.SSLCertVerificationError as error:
             raise ConnectionError("TLS certificate of %s rejected (%s); checked name %r against the CA given: set "
                                   "es_ca_secret or es_ca_cert to the CA that signed it, or es_tls_server_name to a "
-                                  "name in it" % (self.where or self.host, error.verify_message or error,
-                                                  self.server_name)) from None
+                                  "name in it" % (self.where, error.verify_message or error, self.server_name)) from None
         except (OSError, http.client.HTTPException) as error:
-            if self.forward is not None and self.forward.refused:
-                raise EsK8sError("%s: %s" % (self.where, self.forward.failure())) from error
-            if self.forward is not None and self.forward.last_error:
-                raise ConnectionError("%s failed: %s" % (self.where, " ".join(self.forward.last_error.split()))) \
-                    from error
-            if self.forward is not None and isinstance(error, http.client.RemoteDisconnected):
-                raise ConnectionError("%s closed without an HTTP response: nothing listens on the port in the pod "
-                                      "(is Elasticsearch up?), or it expects %s" % (
-                                          self.where, "http" if self.scheme == "https" else "https")) from error
+            if self.forward is not None:
+                self.forward.raise_for(error, EsK8sError, " (is Elasticsearch up?), or it expects %s" % (
+                    "http" if self.scheme == "https" else "https"))
             raise
         finally:
             conn.close()
@@ -198,44 +198,27 @@ def pod_dns_name(pod, service, namespace):
     return "%s.%s.%s.svc" % (pod, service, namespace)
 
 
-class Tunnels:
+@contextlib.contextmanager
+def tunnels(kube, params, pods, service, username, password, context):
     """A local port-forward listener per pod and an ElasticsearchClient through each.
 
-    with Tunnels(kube, params, ["es-0", "es-1"], "es-headless", username, password, context) as clients: ...
+    with tunnels(kube, params, ["es-0", "es-1"], "es-headless", username, password, context) as clients: ...
     clients maps pod name -> ElasticsearchClient whose url names the pod (https://es-0.es-headless.ns.svc:9200).
     """
+    namespace, port, scheme = params["namespace"], params["port"], params["scheme"]
+    with members.forwarded(kube, namespace, pods, port) as found:
+        clients = {}
+        for member in found:
+            dns = pod_dns_name(member.name, service, namespace)
+            transport = Transport(scheme, member.address[0], member.address[1], context,
+                                  server_name=params.get("es_tls_server_name") or dns, forward=member.forward)
+            clients[member.name] = ElasticsearchClient("%s://%s:%d" % (scheme, dns, port), username=username,
+                                                       password=password, timeout=params["request_timeout"],
+                                                       transport=transport)
+        yield clients
 
-    def __init__(self, kube, params, pods, service, username, password, context):
-        self.kube, self.params, self.pods, self.service = kube, params, list(pods), service
-        self.username, self.password, self.context = username, password, context
-        self.forwards = []
-        self.clients = {}
 
-    def __enter__(self):
-        from ansible_collections.stateful.datastores.plugins.module_utils.k8s.forward import LocalForward
-
-        namespace, port, scheme = self.params["namespace"], self.params["port"], self.params["scheme"]
-        try:
-            for pod in self.pods:
-                forward = LocalForward(self.kube, namespace, pod, port)
-                host, local_port = forward.__enter__()
-                self.forwards.append(forward)
-                dns = pod_dns_name(pod, self.service, namespace)
-                transport = Transport(scheme, host, local_port, self.context,
-                                      server_name=self.params.get("es_tls_server_name") or dns, forward=forward,
-                                      where="port-forward to pod %s/%s port %d" % (namespace, pod, port))
-                self.clients[pod] = ElasticsearchClient(
-                    "%s://%s:%d" % (scheme, dns, port), username=self.username, password=self.password,
-                    timeout=self.params["request_timeout"], transport=transport)
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self.clients
-
-    def __exit__(self, *exc):
-        for forward in self.forwards:
-            forward.__exit__(None, None, None)
-        self.forwards = []
+Tunnels = tunnels  # the name tests/integration/elasticsearch uses
 
 
 def direct_clients(params, username, password, context):
@@ -254,61 +237,9 @@ def direct_clients(params, username, password, context):
 
 
 # ---------------------------------------------------------------------- pods
-def ordinal(name):
-    match = re.match(r"^.*-(\d+)$", name)
-    return int(match.group(1)) if match else -1
-
-
-def get_statefulset(kube, namespace, name, missing_ok=False):
-    sts = kube.get(STATEFULSET_PATH.format(namespace=namespace, name=name), missing_ok=True)
-    if sts is None and not missing_ok:
-        raise EsK8sError("StatefulSet %s/%s not found" % (namespace, name))
-    return sts
-
-
-def is_terminating(pod):
-    return bool(pod.get("metadata", {}).get("deletionTimestamp"))
-
-
-def is_running(pod):
-    return not is_terminating(pod) and pod.get("status", {}).get("phase") == "Running"
-
-
-def is_ready(pod):
-    if not is_running(pod):
-        return False
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in pod.get("status", {}).get("conditions") or [])
-
-
 def describe_pods(pods):
-    words = []
-    for pod in sorted(pods, key=lambda p: ordinal(p["metadata"]["name"])):
-        status = pod.get("status", {})
-        state = "Terminating" if is_terminating(pod) else status.get("phase", "Unknown")
-        if state == "Running" and not is_ready(pod):
-            state = "Running, not Ready"
-        words.append("%s %s" % (pod["metadata"]["name"], state))
-    return ", ".join(words) or "none"
-
-
-class PodSet(k8s_pods.PodSet):
-    """The pods of a StatefulSet."""
-
-    def names(self, predicate=is_running):
-        return sorted((n for n, p in self.pods.items() if predicate(p)), key=ordinal)
-
-
-def statefulset_pods(sts):
-    """The pod names a StatefulSet wants: <name>-0 .. <name>-(replicas-1)."""
-    name = sts["metadata"]["name"]
-    replicas = sts.get("spec", {}).get("replicas")
-    return ["%s-%d" % (name, i) for i in range(1 if replicas is None else int(replicas))]
-
-
-def members_running(wanted):
-    """Predicate: every wanted pod runs and is not terminating (ready or not: an unready node is asked too)."""
-    return lambda pods: all(name in pods and is_running(pods[name]) for name in wanted)
+    """'es-0 Running, es-1 Running, not Ready, ...'."""
+    return members.describe_pods(pods, readiness=True)
 
 
 # ---------------------------------------------------------------------- the health check, end to end
@@ -322,39 +253,30 @@ class Connection:
         self.params = params
         self.kube = kube_factory() if (params.get("name") or params.get("es_credentials_secret")
                                        or params.get("es_ca_secret")) else None
-        self.sts = None
+        self.workload = None
         if params.get("name"):
-            self.sts = get_statefulset(self.kube, params["namespace"], params["name"])
+            self.workload = members.Workload(self.kube, params["namespace"], "StatefulSet", params["name"],
+                                             error=EsK8sError)
+        self.sts = self.workload.obj if self.workload else None
         self.username, self.password = credentials(self.kube, params)
         self.context = ssl_context(self.kube, params)
-        self._tunnels = []
+        self._tunnels = contextlib.ExitStack()
 
     @property
     def service(self):
         return self.sts.get("spec", {}).get("serviceName") or self.sts["metadata"]["name"]
 
-    @property
-    def selector(self):
-        selector = selector_string(self.sts.get("spec", {}).get("selector") or {})
-        if not selector:
-            raise EsK8sError("StatefulSet %s/%s has no label selector to find its pods by" % (
-                self.params["namespace"], self.params["name"]))
-        return selector
-
     def pod_set(self):
-        return PodSet(self.kube, self.params["namespace"], self.selector)
+        return self.workload.pods()
 
     def open(self, pods=None):
         if self.sts is None:
             return direct_clients(self.params, self.username, self.password, self.context)
-        tunnels = Tunnels(self.kube, self.params, pods, self.service, self.username, self.password, self.context)
-        self._tunnels.append(tunnels)
-        return tunnels.__enter__()
+        return self._tunnels.enter_context(tunnels(self.kube, self.params, pods, self.service, self.username,
+                                                   self.password, self.context))
 
     def close(self):
-        for tunnels in self._tunnels:
-            tunnels.__exit__(None, None, None)
-        self._tunnels = []
+        self._tunnels.close()
 
 
 HEALTH_SPEC = dict(CONNECTION_SPEC)
@@ -392,9 +314,8 @@ def run_health(params, check_mode=False, kube_factory=None):
                                      "replicas": len(wanted), "service": connection.service}
             pods = connection.pod_set()
             if not pods.wait(members_running(wanted), deadline):
-                message = ("StatefulSet %s/%s: not every pod of %d runs after %.1fs; pods: %s" % (
-                    params["namespace"], params["name"], len(wanted), deadline.elapsed(),
-                    describe_pods(pods.pods.values())))
+                message = "%s: not every pod of %d runs after %.1fs; pods: %s" % (
+                    connection.workload.what, len(wanted), deadline.elapsed(), describe_pods(pods.pods.values()))
                 result.update(problems=[message], expected_nodes=expected, elapsed=deadline.elapsed())
                 return (None if check_mode else message), result
             result["pods"] = wanted
@@ -417,8 +338,8 @@ def run_health(params, check_mode=False, kube_factory=None):
         result.update(health)
         result["elapsed"] = deadline.elapsed()
         if failure and connection.sts is not None:
-            failure = "StatefulSet %s/%s, nodes asked through port-forward to port %d: %s" % (
-                params["namespace"], params["name"], params["port"], failure)
+            failure = "%s, nodes asked through port-forward to port %d: %s" % (
+                connection.workload.what, params["port"], failure)
         return (None if check_mode else failure), result
     finally:
         connection.close()

@@ -1,16 +1,15 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Kubernetes glue for the hazelcast_cluster module: which pods are the members, a port-forward to
-each, and check_cluster (hazelcast.py) over those tunnels within one deadline.
+each, and check_cluster (cluster.py) over those tunnels within one deadline.
 
-The health logic lives in hazelcast.py. This file finds the pods of a StatefulSet or Deployment (or
-by label selector), waits within the deadline until the expected number of them run (one watch),
-opens a local listener per pod that tunnels through the API server's port-forward, and runs
-check_cluster with the pods' names as the endpoints' labels, so that every message says which pod
-sees what. With ``endpoints`` it asks the given addresses directly and needs no Kubernetes API.
+The health logic lives in cluster.py. This file has k8s/members.py find the pods of a StatefulSet or
+Deployment (or by label selector), wait within the deadline until the expected number of them run
+(one watch) and open a port-forward to each, then runs check_cluster with the pods' names as the
+endpoints' labels, so that every message says which pod sees what. With ``endpoints`` it asks the
+given addresses directly and needs no Kubernetes API.
 """
 
 import http.client
-import re
 
 from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
 from ansible_collections.stateful.datastores.plugins.module_utils.hazelcast.cluster import (
@@ -21,14 +20,8 @@ from ansible_collections.stateful.datastores.plugins.module_utils.hazelcast.clus
     endpoint_label,
     parse_endpoint,
 )
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s import pods as k8s_pods
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s import members
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.deadline import Deadline
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.selectors import selector_string
-
-WORKLOAD_PATHS = {
-    "StatefulSet": "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}",
-    "Deployment": "/apis/apps/v1/namespaces/{namespace}/deployments/{name}",
-}
 
 ARGUMENT_SPEC = {
     "namespace": {"type": "str"},
@@ -92,50 +85,6 @@ def validate(params):
     return "; ".join(problems) or None
 
 
-def pod_sort_key(name):
-    """StatefulSet ordinals in numeric order (x-2 before x-10), other names alphabetically."""
-    match = re.match(r"^(.*)-(\d+)$", name)
-    return (match.group(1), int(match.group(2)), "") if match else (name, -1, name)
-
-
-def _active(pod):
-    """A pod that counts as a member: not being deleted and not finished."""
-    return (not pod.get("metadata", {}).get("deletionTimestamp")
-            and pod.get("status", {}).get("phase") not in ("Succeeded", "Failed"))
-
-
-def _running(pod):
-    return _active(pod) and pod.get("status", {}).get("phase") == "Running"
-
-
-def describe_pods(pods):
-    if not pods:
-        return "none"
-    words = []
-    for pod in sorted(pods, key=lambda p: pod_sort_key(p["metadata"]["name"])):
-        status = pod.get("status", {})
-        state = "Terminating" if pod["metadata"].get("deletionTimestamp") else status.get("phase", "Unknown")
-        reasons = [c.get("reason") for c in status.get("conditions") or [] if c.get("status") == "False"]
-        reasons = [r for r in reasons if r]
-        words.append("%s %s%s" % (pod["metadata"]["name"], state, " (%s)" % ", ".join(reasons) if reasons else ""))
-    return ", ".join(words)
-
-
-class PodSet(k8s_pods.PodSet):
-    """The workload's pods: how many run, and which."""
-
-    def wait_running(self, expected, deadline):
-        """Wait until exactly `expected` pods run (and none is starting); True when they do by the deadline."""
-        return self.wait(lambda _pods: self.settled(expected), deadline)
-
-    def settled(self, expected):
-        active = [pod for pod in self.pods.values() if _active(pod)]
-        return len(active) == expected and all(_running(pod) for pod in active)
-
-    def running_names(self):
-        return sorted((name for name, pod in self.pods.items() if _running(pod)), key=pod_sort_key)
-
-
 class ForwardTransport:
     """HttpTransport for endpoints named (pod, port): each goes through that pod's local port-forward.
 
@@ -143,49 +92,21 @@ class ForwardTransport:
     server's refusal or the pod's), instead of the bare closed connection the HTTP client sees.
     """
 
-    def __init__(self, inner, forwards, namespace):
+    def __init__(self, inner, pods):
         self.inner = inner
-        self.forwards = forwards  # {(pod, port): (LocalForward, (host, local_port))}
-        self.namespace = namespace
+        self.members = {(member.name, member.forward.port): member for member in pods}
 
     def get(self, host, port, path, timeout):
-        entry = self.forwards.get((host, port))
-        if entry is None:
+        member = self.members.get((host, port))
+        if member is None:
             return self.inner.get(host, port, path, timeout)
-        forward, (local_host, local_port) = entry
-        forward.last_error = None
+        member.forward.last_error = None
         try:
-            return self.inner.get(local_host, local_port, path, timeout)
+            return self.inner.get(member.address[0], member.address[1], path, timeout)
         except (OSError, http.client.HTTPException) as error:
-            where = "port-forward to pod %s/%s port %d" % (self.namespace, host, port)
-            if forward.refused:
-                raise HazelcastK8sError("%s: %s" % (where, forward.failure())) from error
-            if forward.last_error:
-                raise ConnectionError("%s failed: %s" % (where, " ".join(forward.last_error.split()))) from error
-            if isinstance(error, http.client.RemoteDisconnected):
-                # Through a tunnel, a refused connection and a member that closes the connection look alike.
-                raise ConnectionError(
-                    "%s closed without an HTTP response: nothing listens on the port in the pod, or the "
-                    "member's REST API (HEALTH_CHECK endpoint group) is disabled" % where) from error
+            member.forward.raise_for(error, HazelcastK8sError,
+                                     ", or the member's REST API (HEALTH_CHECK endpoint group) is disabled")
             raise
-
-
-def _workload(kube, params):
-    """(what, label selector, replicas) for the module's name/kind or label_selectors."""
-    namespace = params["namespace"]
-    if params.get("label_selectors"):
-        selector = ",".join(params["label_selectors"])
-        return "pods [%s] in %s" % (selector, namespace), selector, None
-    kind, name = params["kind"], params["name"]
-    what = "%s %s/%s" % (kind, namespace, name)
-    obj = kube.get(WORKLOAD_PATHS[kind].format(namespace=namespace, name=name), missing_ok=True)
-    if obj is None:
-        raise HazelcastK8sError("%s not found" % what)
-    selector = selector_string(obj.get("spec", {}).get("selector") or {})
-    if not selector:
-        raise HazelcastK8sError("%s has no label selector to find its pods by" % what)
-    replicas = obj.get("spec", {}).get("replicas")
-    return what, selector, 1 if replicas is None else int(replicas)
 
 
 EMPTY_RESULT = {
@@ -247,55 +168,43 @@ def run(params, check_mode=False, kube_factory=None):
 
 def _check_pods(kube, params, deadline, check_mode):
     try:
-        what, selector, replicas = _workload(kube, params)
+        workload = members.Workload(kube, params["namespace"], params["kind"], params.get("name"),
+                                    params.get("label_selectors"), error=HazelcastK8sError)
     except HazelcastK8sError as error:
         if not check_mode:
             raise
         # In check mode the workload may be one that this run would have created.
         return None, dict(EMPTY_RESULT, expected_size=params.get("replicas"), problems=[str(error)],
                           source="port-forward", workload=None)
-    expected = params["replicas"] if params.get("replicas") is not None else replicas
-    workload = {"kind": None if params.get("label_selectors") else params["kind"], "name": params.get("name"),
-                "namespace": params["namespace"], "selector": selector, "replicas": replicas}
-    pods = PodSet(kube, params["namespace"], selector)
-    if check_mode:
-        pods.list_once()
-        settled = pods.settled(expected)
-    else:
-        settled = pods.wait_running(expected, deadline)
+    expected = params["replicas"] if params.get("replicas") is not None else workload.replicas
+    described = {"kind": None if params.get("label_selectors") else params["kind"], "name": params.get("name"),
+                 "namespace": params["namespace"], "selector": workload.selector, "replicas": workload.replicas}
+    pods, settled = workload.wait(members.settled(expected), deadline, check_mode)
+    running = members.names(pods.pods)
     message = None
     if not settled:
         message = ("%s: %d running pod(s) after %.1fs, expected %d member(s); pods: %s"
-                   % (what, len(pods.running_names()), deadline.elapsed(), expected,
-                      describe_pods(list(pods.pods.values()))))
-        if not (check_mode and pods.running_names()):
-            result = dict(EMPTY_RESULT, expected_size=expected, pods=pods.running_names(), problems=[message],
-                          source="port-forward", workload=workload)
+                   % (workload.what, len(running), deadline.elapsed(), expected,
+                      members.describe_pods(list(pods.pods.values()))))
+        if not (check_mode and running):
+            result = dict(EMPTY_RESULT, expected_size=expected, pods=running, problems=[message],
+                          source="port-forward", workload=described)
             return message, result
     # In check mode the pods that run are asked even when there are too few or too many.
-    failure, result = _check_through_forwards(kube, params, pods.running_names(), expected, deadline, check_mode)
+    failure, result = _check_through_forwards(kube, params, running, expected, deadline, check_mode)
     if failure:
-        failure = "%s, members asked through port-forward to port %d: %s" % (what, params["port"], failure)
+        failure = "%s, members asked through port-forward to port %d: %s" % (workload.what, params["port"], failure)
     if message:
         result.update(healthy=False, problems=[message] + result["problems"])
-    result.update(source="port-forward", workload=workload)
+    result.update(source="port-forward", workload=described)
     return failure, result
 
 
 def _check_through_forwards(kube, params, names, expected, deadline, check_mode):
     """A local listener per pod that tunnels through the API server, then check_cluster over them."""
-    from ansible_collections.stateful.datastores.plugins.module_utils.k8s.forward import LocalForward
-
     port = params["port"]
-    forwards = {}
-    try:
-        for name in names:
-            forward = LocalForward(kube, params["namespace"], name, port)
-            forwards[(name, port)] = (forward, forward.__enter__())
-        transport = ForwardTransport(HttpTransport(), forwards, params["namespace"])
+    with members.forwarded(kube, params["namespace"], names, port) as pods:
         endpoints = [(name, port) for name in names]
-        failure, result = _check(endpoints, expected, deadline, transport, params, check_mode)
-    finally:
-        for forward, _address in forwards.values():
-            forward.__exit__(None, None, None)
+        failure, result = _check(endpoints, expected, deadline, ForwardTransport(HttpTransport(), pods), params,
+                                 check_mode)
     return failure, _summary(result, {endpoint_label((name, port)): name for name in names})

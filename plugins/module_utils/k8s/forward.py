@@ -1,5 +1,6 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Reach a pod's port through the API server's port-forward, from anywhere Ansible runs."""
+import http.client
 import re
 import socket
 import threading
@@ -54,6 +55,9 @@ class LocalForward(object):
         self._closed = threading.Event()
         self.last_error = None  # why the last tunnel failed (API refusal or the target's error), for messages
         self.refused = False  # the API server refused the tunnel in a way that retrying cannot change
+
+    def __str__(self):
+        return "port-forward to pod {0}/{1} port {2}".format(self.namespace, self.pod, self.port)
 
     def __enter__(self):
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -111,6 +115,21 @@ class LocalForward(object):
             return "the API server answered {0} to the port-forward request".format(status)
         lines = [line.strip() for line in (self.last_error or "").splitlines() if line.strip()]
         return " ".join(lines)[:300]
+
+    def raise_for(self, error, refused_error, closed_hint):
+        """Raise what `error` of a request through this tunnel means; return when the tunnel adds nothing.
+
+        Clear last_error before the request. A refusal (retrying cannot help) raises refused_error; a closed
+        connection without a reason from the tunnel ends in closed_hint (what else may not listen there).
+        """
+        if self.refused:
+            raise refused_error("{0}: {1}".format(self, self.failure())) from error
+        if self.last_error:
+            raise ConnectionError("{0} failed: {1}".format(self, " ".join(self.last_error.split()))) from error
+        if isinstance(error, http.client.RemoteDisconnected):
+            # Through a tunnel, a refused connection and a server that closes the connection look alike.
+            raise ConnectionError("{0} closed without an HTTP response: nothing listens on the port in the pod{1}"
+                                  .format(self, closed_hint)) from error
 
 
 def _handshake_status(text):

@@ -8,16 +8,16 @@ import http.client
 
 import pytest
 
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.deadline import Deadline
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.forward import LocalForward
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.members import Member, describe_pods, pod_sort_key
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.pods import PodSet
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.selectors import selector_string
 from ansible_collections.stateful.datastores.plugins.module_utils.hazelcast.k8s import (
     ARGUMENT_SPEC,
-    Deadline,
     ForwardTransport,
     HazelcastK8sError,
     OneRound,
-    PodSet,
-    describe_pods,
-    pod_sort_key,
     run,
     validate,
 )
@@ -75,17 +75,6 @@ def test_statefulset_ordinals_sort_numerically():
     assert sorted(names, key=pod_sort_key) == ["hz-0", "hz-1", "hz-2", "hz-10", "other"]
 
 
-def test_pod_set_counts_running_pods_that_are_not_being_deleted():
-    pods = PodSet(None, "ns", "app=hz")
-    pods._on_event("SYNC", [pod("hz-0"), pod("hz-1"), pod("hz-2", deleting=True)])
-    assert pods.settled(2) and not pods.settled(3)
-    assert pods.running_names() == ["hz-0", "hz-1"]
-    pods._on_event("ADDED", pod("hz-3", phase="Pending"))
-    assert not pods.settled(2) and not pods.settled(3)  # a pod still starting: not settled yet
-    pods._on_event("DELETED", pod("hz-3"))
-    assert pods.settled(2)
-
-
 def test_describe_pods_gives_state_and_reason():
     text = describe_pods([pod("hz-1", phase="Pending", reason="Unschedulable"), pod("hz-0"),
                           pod("hz-2", deleting=True)])
@@ -116,11 +105,8 @@ def test_one_round_gives_the_request_timeout_once():
     assert [deadline.remaining(), deadline.remaining(), deadline.remaining()] == [5.0, 0.0, 0.0]
 
 
-class Tunnel:
-    def __init__(self, error=None):
-        self.last_error = None
-        self.refused = False
-        self._error = error
+def member(pod, local_port):
+    return Member(pod, ("127.0.0.1", local_port), LocalForward(None, "ns", pod, 5701))
 
 
 class FailingTransport:
@@ -136,10 +122,10 @@ class FailingTransport:
 
 
 def test_forward_transport_reports_the_port_forward_error():
-    tunnel = Tunnel()
-    inner = FailingTransport(http.client.RemoteDisconnected("closed"), tunnel,
+    hz2 = member("hz-2", 40001)
+    inner = FailingTransport(http.client.RemoteDisconnected("closed"), hz2.forward,
                              "port-forward to pod ns/hz-2 port 5701: (0)\nReason: Connection refused\n")
-    transport = ForwardTransport(inner, {("hz-2", 5701): (tunnel, ("127.0.0.1", 40001))}, "ns")
+    transport = ForwardTransport(inner, [hz2])
     with pytest.raises(ConnectionError) as caught:
         transport.get("hz-2", 5701, "/hazelcast/health", 5)
     assert inner.calls == [("127.0.0.1", 40001, "/hazelcast/health")]
@@ -148,17 +134,14 @@ def test_forward_transport_reports_the_port_forward_error():
 
 
 def test_forward_transport_explains_a_closed_tunnel_without_a_reason():
-    tunnel = Tunnel()
-    transport = ForwardTransport(FailingTransport(http.client.RemoteDisconnected("closed")),
-                                 {("hz-0", 5701): (tunnel, ("127.0.0.1", 40002))}, "ns")
+    transport = ForwardTransport(FailingTransport(http.client.RemoteDisconnected("closed")), [member("hz-0", 40002)])
     with pytest.raises(ConnectionError, match="pod ns/hz-0 port 5701 closed without an HTTP response: nothing "
                                               "listens on the port in the pod, or the member's REST API"):
         transport.get("hz-0", 5701, "/hazelcast/health", 5)
 
 
 def test_forward_transport_passes_other_errors_through():
-    transport = ForwardTransport(FailingTransport(TimeoutError("timed out")),
-                                 {("hz-0", 5701): (Tunnel(), ("127.0.0.1", 40003))}, "ns")
+    transport = ForwardTransport(FailingTransport(TimeoutError("timed out")), [member("hz-0", 40003)])
     with pytest.raises(TimeoutError):
         transport.get("hz-0", 5701, "/hazelcast/health", 5)
 
@@ -186,7 +169,7 @@ def test_too_few_pods_in_check_mode_is_reported_without_waiting():
 def test_pods_that_never_come_fail_at_the_deadline_with_what_runs(monkeypatch):
     pods = [pod("hz-0"), pod("hz-1", phase="Pending", reason="Unschedulable")]
     kube = FakeKube({STS_PATH: STS, PODS_PATH: {"items": pods}})
-    monkeypatch.setattr(PodSet, "wait_running", lambda self, expected, deadline: (self.list_once(), False)[1])
+    monkeypatch.setattr(PodSet, "wait", lambda self, predicate, deadline: (self.list_once(), False)[1])
     failure, result = run(params(name="hz", namespace="ns", timeout=0), kube_factory=lambda: kube)
     assert failure.startswith("StatefulSet ns/hz: 1 running pod(s) after ")
     assert failure.endswith("expected 3 member(s); pods: hz-0 Running, hz-1 Pending (Unschedulable)")
