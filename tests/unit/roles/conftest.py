@@ -1,11 +1,13 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Run a role with ansible-playbook on localhost (tests.helpers.ansible), away from ~/.ansible; REPO for the tests."""
+"""Run a role with ansible-playbook on localhost (tests.helpers.ansible), away from ~/.ansible."""
 import os
 import sys
 
 import pytest
 
-from tests.helpers.ansible import REPO, run_playbook_json
+from tests.helpers import ansible
+
+REPO = ansible.REPO  # for the tests here
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +31,7 @@ def playbook_runner(local_env):
     """playbook_runner(playbook, extra_vars, check=False, env=None) -> JsonPlaybookRun."""
 
     def run(playbook, extra_vars, check=False, env=None):
-        return run_playbook_json(playbook, extra_vars, check=check, inventory="localhost,", args=("-c", "local"),
-                                 env=dict(local_env, **(env or {})), timeout=600)
+        return ansible.run_playbook_json(playbook, extra_vars, check=check, inventory="localhost,",
+                                         args=("-c", "local"), env=dict(local_env, **(env or {})), timeout=600)
 
     return run

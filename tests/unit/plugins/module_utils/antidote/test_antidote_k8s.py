@@ -4,7 +4,6 @@
 DCs are reached at direct addresses here (the stand-in's ports); the integration tests cover the
 port-forward path. The fake API stores the connection-record ConfigMap and StatefulSets.
 """
-import copy
 import json
 
 import pytest
