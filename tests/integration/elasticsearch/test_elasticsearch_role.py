@@ -318,9 +318,7 @@ def first_run(deployment):
         process.communicate()
         raise
     run = deployment.finish(process)
-    if run.rc == 0:
-        deployment.state.update(claims=claims(deployment.namespace),
-                                uuid=deployment.es("GET", "/")[1]["cluster_uuid"])
+    deployment.state.update(claims=claims(deployment.namespace), uuid=deployment.es("GET", "/")[1]["cluster_uuid"])
     return run
 
 
