@@ -37,20 +37,21 @@ class PlaybookRun(object):
 
 
 def ansible_env(extra=None):
-    """The environment of a run: localkube's kubeconfig, this checkout's collection, then `extra`,
-    where a value of None removes the variable (for runs that must find no kubeconfig)."""
+    """The environment of a run: this checkout's collection, localkube's kubeconfig unless `extra` names both
+    variables, then `extra`, where a value of None removes the variable (for runs that must find no kubeconfig)."""
     from tests.helpers.cluster import kubeconfig_path
+    extra = extra or {}
     env = dict(os.environ)
     env.update({
         "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
         "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".build" / "collections"),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_FORCE_COLOR": "0",
-        "K8S_AUTH_KUBECONFIG": kubeconfig_path(),
-        "KUBECONFIG": kubeconfig_path(),
         "PATH": str(pathlib.Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""),
     })
-    env.update(extra or {})
+    if not {"KUBECONFIG", "K8S_AUTH_KUBECONFIG"} <= set(extra):
+        env["K8S_AUTH_KUBECONFIG"] = env["KUBECONFIG"] = kubeconfig_path()
+    env.update(extra)
     return {name: value for name, value in env.items() if value is not None}
 
 
@@ -116,7 +117,7 @@ class JsonPlaybookRun(PlaybookRun):
     @property
     def messages(self):
         """Every failed task's message, in one string."""
-        return " ".join(str(message) for message in self.failure_messages())
+        return " ".join(str(message) for message in self.failure_messages)
 
     def results(self, host="localhost"):
         """(task name, result) for every task that ran on `host`, in order."""
@@ -135,6 +136,7 @@ class JsonPlaybookRun(PlaybookRun):
     def changed_tasks(self):
         return [task for task, result in self.results() if result.get("changed")]
 
+    @property
     def failure_messages(self):
         return [result.get("msg", "") for _task, result in self.results() if result.get("failed")]
 
@@ -143,6 +145,9 @@ class JsonPlaybookRun(PlaybookRun):
         bulky = ("invocation", "_ansible_no_log", "stdout_lines")
         return [(task, dict((k, v) for k, v in result.items() if k not in bulky))
                 for task, result in self.results() if result.get("failed")]
+
+    def describe(self):
+        return repr(self)
 
     def __repr__(self):
         return "JsonPlaybookRun(rc={})\nmessages: {}\nfailures: {}\nchanged: {}\n{}".format(

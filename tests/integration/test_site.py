@@ -46,6 +46,14 @@ def site():
         kubectl("delete", "storageclass", storage_class, check=False)
 
 
+@pytest.fixture(scope="module")
+def converged(site):
+    """Two site.yml runs started together from empty, made once; every later test starts from their state."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(lambda _run: run_playbook(
+            REPO / "playbooks" / "site.yml", site, inventory=INVENTORY, timeout=1500), range(2)))
+
+
 def secrets_of(namespace):
     """Every value of every Secret in the namespace, decoded: none may ever be printed."""
     import base64
@@ -59,14 +67,11 @@ def secrets_of(namespace):
 
 
 @pytest.mark.fault
-def test_two_runs_at_once_from_empty_both_converge_and_report_every_system_healthy(site):
+def test_two_runs_at_once_from_empty_both_converge_and_report_every_system_healthy(converged):
     """Two site.yml runs started together on the same inventory (two operators, or an AWX job launched
     twice): both succeed, and the next test proves they left one consistent state (a third run changes
     nothing, the Secrets each created once)."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        runs = list(pool.map(lambda _run: run_playbook(
-            REPO / "playbooks" / "site.yml", site, inventory=INVENTORY, timeout=1500), range(2)))
-    for run in runs:
+    for run in converged:
         assert run.rc == 0, run
         report = run.stdout[run.stdout.rindex("Print what is deployed"):]
         for system in ("AntidoteDB", "Elasticsearch", "Hazelcast", "Atomix"):
@@ -74,7 +79,7 @@ def test_two_runs_at_once_from_empty_both_converge_and_report_every_system_healt
             assert lines and all(line.lstrip(" -").startswith("healthy ") for line in lines), report
 
 
-def test_second_run_changes_nothing_and_never_prints_secrets(site):
+def test_second_run_changes_nothing_and_never_prints_secrets(site, converged):
     run = run_playbook(REPO / "playbooks" / "site.yml", site, inventory=INVENTORY, args=["-vvv"])
     assert run.rc == 0, run
     assert run.changed == 0, run
@@ -83,13 +88,13 @@ def test_second_run_changes_nothing_and_never_prints_secrets(site):
     assert_no_secret_printed("site.yml at -vvv", secrets, run.stdout + run.stderr)
 
 
-def test_verify_reads_without_changing(site):
+def test_verify_reads_without_changing(site, converged):
     run = run_playbook(REPO / "playbooks" / "verify.yml", site, inventory=INVENTORY)
     assert run.rc == 0 and run.changed == 0, run
     assert re.search(r"Hazelcast\s+hazelcast\s+3 members", run.stdout), run
 
 
-def test_teardown_keeps_claims_unless_purged(site):
+def test_teardown_keeps_claims_unless_purged(site, converged):
     claims_before = sorted(c["metadata"]["name"] for c in
                            kubectl_json("get", "pvc", "-n", site["antidote_namespace"])["items"])
     assert claims_before

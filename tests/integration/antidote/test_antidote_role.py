@@ -5,9 +5,10 @@ Three DCs of three nodes. KWOK runs the pods (scheduled, given IPs, Ready); the 
 loopback under the names the role derives (antidote@antidote-dcK-i.antidote-dcK), and a KWOK
 PortForward per pod sends port-forwards of its ports 8087 and 3001 to that node, so antidote_dc and
 antidote_connect go the same way as against a real cluster: through the API server's port-forward.
-The tests run in file order and share one deployment: validation first (nothing may be created),
-then a check-mode run on the empty namespace, the first run, the second (changed=0), a run right
-after restarting nodes (changed=0) and a refused scale-down. Faults a loopback node cannot show (a
+The tests share one namespace and one set of nodes (`deployment`): validation and a check-mode run
+need them before the first run (nothing may be created or joined); the first run is the fixture
+`first_run`, made once for the tests that start from converged DCs: the second run (changed=0), a
+run right after restarting nodes (changed=0) and a refused scale-down. Faults a loopback node cannot show (a
 pod that comes back with a new IP, a DC whose inter-DC ports nobody reaches) are in
 test_antidote_role_standin_faults.py.
 """
@@ -92,6 +93,12 @@ def deployment():
         kubectl("delete", "namespace", namespace, "--wait=false", check=False)
 
 
+@pytest.fixture(scope="module")
+def first_run(deployment):
+    """The role's first run on the namespace, made once."""
+    return deployment.run()
+
+
 BAD_CASES = [
     ("uppercase DC name", {"antidote_datacenters": [{"name": "DC1"}]},
      "antidote_datacenters[0].name 'DC1' is not a DNS-1123 label"),
@@ -151,9 +158,9 @@ def test_check_mode_on_an_empty_namespace_creates_nothing(deployment):
     assert deployment.untouched()
 
 
-def test_first_run_converges(deployment):
+def test_first_run_converges(deployment, first_run):
     nodes = deployment.nodes
-    run = deployment.run()
+    run = first_run
     assert run.rc == 0, run
     assert CREATE_TASK in changed(run) and CONNECT_TASK in changed(run), run
     for dc in DC_NAMES:
@@ -192,7 +199,7 @@ def test_first_run_converges(deployment):
     assert_no_secret_printed("antidote role", [cookie, base64.b64decode(cookie).decode()], run.stdout + run.stderr)
 
 
-def test_second_run_changes_nothing(deployment):
+def test_second_run_changes_nothing(deployment, first_run):
     ids = dict((dc, dc_id(deployment.nodes, dc)) for dc in DC_NAMES)
     record = deployment.record()
     run = deployment.run()
@@ -203,7 +210,7 @@ def test_second_run_changes_nothing(deployment):
 
 
 @pytest.mark.fault
-def test_a_run_right_after_restarting_nodes_changes_nothing(deployment):
+def test_a_run_right_after_restarting_nodes_changes_nothing(deployment, first_run):
     """A restarted manager node reads antidote_dc_count 0 for about 10 s and its descriptor is
     recomputed; neither may make the role reconnect. The restarted DCs must still replicate."""
     nodes = deployment.nodes
@@ -219,10 +226,10 @@ def test_a_run_right_after_restarting_nodes_changes_nothing(deployment):
     assert sorted(result["replication"]["seen_after"]["dc3"]) == ["dc1", "dc2"]
 
 
-def test_scale_down_is_refused_without_the_flag(deployment):
+def test_scale_down_is_refused_without_the_flag(deployment, first_run):
     datacenters = [{"name": "dc1", "replicas": 2}, {"name": "dc2"}, {"name": "dc3"}]
     run = deployment.run(antidote_datacenters=datacenters)
     assert run.rc != 0
-    message = " ".join(run.failure_messages())
+    message = run.messages
     assert "Refusing to scale down data centre(s) dc1: 3 -> 2" in message and "antidote_allow_scale_down" in message
     assert kubectl_json("get", "statefulset", "antidote-dc1", "-n", deployment.namespace)["spec"]["replicas"] == 3

@@ -15,11 +15,12 @@ by a kubelet (the same script is run here against a real node), and a node proce
 restarts when its pod is deleted (the node behind a pod stays up; the module's admin calls, its
 one-at-a-time order and the cluster's answers are real).
 
-The tests share one deployment and run in file order: bad input, check mode on an empty namespace,
-the first run (bootstrap), the second (changed=0, -vvv, no password), check mode with a change, the
-readiness probe, a node of another cluster, a version upgrade (one node at a time), a refused
-downgrade, deleting the workloads and deploying again (the same volumes, the data still there), and
-a scale-down through voting exclusions.
+The tests share one deployment. Bad input and check mode need its namespace before the first run.
+The first run (bootstrap) is the fixture `first_run`, made once for the tests that start from it:
+the second run (changed=0, -vvv, no password), check mode with a change, the readiness probe, a node
+of another cluster. The version upgrade (one node at a time) is the fixture `upgrade`, made once for
+the tests that start from the upgraded cluster: a refused downgrade, deleting the workloads and
+deploying again (the same volumes, the data still there), and a scale-down through voting exclusions.
 """
 import base64
 import json
@@ -87,7 +88,7 @@ class Deployment(object):
         self.workdir = workdir
         self.main = self.foreign = None
         self.password = None
-        self.state = {}  # what one test hands to the next (UIDs, volumes)
+        self.state = {}  # what the first run made (volumes, cluster UUID), for the tests after it
 
     def role_vars(self, **extra):
         values = {
@@ -306,7 +307,9 @@ def test_check_mode_on_an_empty_namespace_creates_nothing(deployment):
 
 # -- the first run: a new cluster -------------------------------------------------------------------
 
-def test_first_run_bootstraps_a_secure_cluster(deployment):
+@pytest.fixture(scope="module")
+def first_run(deployment):
+    """The role's first run, the real nodes started with what it generated; made once, for every test after it."""
     process = deployment.start()
     try:
         boot_real_nodes(deployment, process)
@@ -315,6 +318,12 @@ def test_first_run_bootstraps_a_secure_cluster(deployment):
         process.communicate()
         raise
     run = deployment.finish(process)
+    deployment.state.update(claims=claims(deployment.namespace), uuid=deployment.es("GET", "/")[1]["cluster_uuid"])
+    return run
+
+
+def test_first_run_bootstraps_a_secure_cluster(deployment, first_run):
+    run = first_run
     assert run.rc == 0, run
     check_first_run(deployment, run)
 
@@ -400,10 +409,8 @@ def check_first_run(deployment, run):
     volumes = claims(deployment.namespace)
     assert sorted(volumes) == ["data-es-0", "data-es-1", "data-es-2"]
 
-    deployment.state.update(claims=volumes, uuid=main_uuid)
 
-
-def test_second_run_changes_nothing_and_never_prints_a_secret(deployment):
+def test_second_run_changes_nothing_and_never_prints_a_secret(deployment, first_run):
     run = run_playbook(PLAYBOOK, deployment.role_vars(), args=("-vvv",))
     assert run.rc == 0, run
     assert run.changed == 0, run
@@ -421,7 +428,7 @@ def test_second_run_changes_nothing_and_never_prints_a_secret(deployment):
     assert "initial_master_nodes" not in sts and "initial_master_nodes" not in config
 
 
-def test_check_mode_with_a_change_reports_it_and_changes_nothing(deployment):
+def test_check_mode_with_a_change_reports_it_and_changes_nothing(deployment, first_run):
     def snapshot():
         items = kubectl_json("get", "statefulsets,configmaps,services,pods,deployments", "-n", deployment.namespace)
         return {(i["kind"], i["metadata"]["name"]): (i["metadata"]["uid"], i["metadata"]["resourceVersion"])
@@ -435,7 +442,7 @@ def test_check_mode_with_a_change_reports_it_and_changes_nothing(deployment):
     assert all(allocation_updates(n, m) == [] for n, m in zip(deployment.main.nodes, marks))
 
 
-def test_readiness_probe_is_this_nodes_membership_not_the_cluster_health(deployment, tmp_path):
+def test_readiness_probe_is_this_nodes_membership_not_the_cluster_health(deployment, first_run, tmp_path):
     script = tmp_path / "readiness.sh"
     script.write_text(kubectl_json("get", "configmap", "es-config", "-n", deployment.namespace)["data"]["readiness.sh"])
 
@@ -483,7 +490,7 @@ def test_readiness_probe_is_this_nodes_membership_not_the_cluster_health(deploym
     assert lonely.returncode == 1 and '{"master_node":null}' in lonely.stderr
 
 
-def test_a_node_of_another_cluster_is_reported(deployment):
+def test_a_node_of_another_cluster_is_reported(deployment, first_run):
     forward_pod_port(deployment.namespace, "es-2", 9200, deployment.foreign.nodes[0].http_port)
     try:
         rc, result = run_module("stateful.datastores.elasticsearch_health", {
@@ -506,10 +513,11 @@ def test_a_node_of_another_cluster_is_reported(deployment):
 
 # -- day 2 ------------------------------------------------------------------------------------------
 
-def test_version_upgrade_restarts_one_node_at_a_time(deployment):
+@pytest.fixture(scope="module")
+def upgrade(deployment, first_run):
+    """The run that upgrades to the role's default version, made once, and what was seen before and during it."""
     nodes = deployment.es("GET", "/_cat/nodes?format=json&h=name,master")[1]
     master = [n["name"] for n in nodes if n["master"] == "*"][0]
-    expected_order = sorted((p for p in PODS if p != master), reverse=True) + [master]
     marks = [log_size(n) for n in deployment.main.nodes]
     old_uids = {p["metadata"]["name"]: p["metadata"]["uid"]
                 for p in kubectl_json("get", "pods", "-n", deployment.namespace, "-l", SELECTOR)["items"]}
@@ -518,6 +526,12 @@ def test_version_upgrade_restarts_one_node_at_a_time(deployment):
         run = deployment.run(elasticsearch_version=None)
     finally:
         watch.stop()
+    return master, marks, old_uids, watch, run
+
+
+def test_version_upgrade_restarts_one_node_at_a_time(deployment, upgrade):
+    master, marks, old_uids, watch, run = upgrade
+    expected_order = sorted((p for p in PODS if p != master), reverse=True) + [master]
     assert run.rc == 0, run
     rolled = run.result(ROLLING_TASK)
     assert rolled["changed"] is True and rolled["method"] == "allocation"  # OpenSearch has no node shutdown API
@@ -545,17 +559,17 @@ def test_version_upgrade_restarts_one_node_at_a_time(deployment):
     assert run.result(FACT_TASK)["ansible_facts"]["elasticsearch_cluster"]["restarted"] == expected_order
 
 
-def test_a_downgrade_is_refused(deployment):
+def test_a_downgrade_is_refused(deployment, upgrade):
     run = deployment.run(tags="elasticsearch", elasticsearch_version=OLD_VERSION)
     assert run.rc != 0
     assert ("elasticsearch_version %s is older than the version the StatefulSet %s/es runs, 8.19.21"
-            % (OLD_VERSION, deployment.namespace)) in " ".join(run.failure_messages())
+            % (OLD_VERSION, deployment.namespace)) in run.messages
     image = kubectl_json("get", "statefulset", NAME, "-n", deployment.namespace)["spec"]["template"]["spec"][
         "containers"][0]["image"]
     assert image.endswith(":8.19.21")
 
 
-def test_workloads_deleted_and_deployed_again_find_their_data(deployment):
+def test_workloads_deleted_and_deployed_again_find_their_data(deployment, upgrade):
     """The seed's persistence check: delete the StatefulSet, deploy again, same volumes, same data."""
     assert deployment.es("POST", "/loklak_messages/_doc?refresh=true", {"text": "still here after redeploy"})[0] == 201
     kubectl("delete", "statefulset", NAME, "-n", deployment.namespace, "--wait=true")
@@ -590,7 +604,7 @@ def test_workloads_deleted_and_deployed_again_find_their_data(deployment):
     assert count["count"] == 1
 
 
-def test_scale_down_goes_through_voting_exclusions_and_keeps_the_volume(deployment):
+def test_scale_down_goes_through_voting_exclusions_and_keeps_the_volume(deployment, upgrade):
     process = deployment.start(tags="elasticsearch", elasticsearch_version=None, elasticsearch_replicas=2)
     try:
         # The real node stops when Kubernetes deletes its pod, as it would in a cluster.

@@ -48,7 +48,7 @@ LOKLAK_FACT_TASK = "Set loklak_app (image, Service identity and address, Elastic
 
 
 class Stack(object):
-    """The namespaces, volumes and real servers shared by the tests of this module, in file order."""
+    """The namespaces, volumes and real servers shared by the tests of this module."""
 
     def __init__(self, workdir):
         suffix = uuid.uuid4().hex[:6]
@@ -159,6 +159,15 @@ def stack(tmp_path_factory):
                     check=False)
 
 
+@pytest.fixture(scope="module")
+def deployed(stack):
+    """The first deploy, made once; the cluster's UUID is kept for the redeploy to compare."""
+    run, started = stack.deploy()
+    if started.get("ok") and run.rc == 0:
+        stack.state["uuid"] = stack.es_get("/")["cluster_uuid"]
+    return run, started
+
+
 def _objects(namespace):
     found = kubectl_json("get", "statefulsets,deployments,services,configmaps,persistentvolumeclaims", "-n",
                          namespace)["items"]
@@ -182,8 +191,8 @@ def test_an_incompatible_pairing_is_refused_before_anything_is_written(stack):
         assert kubectl("get", "namespace", namespace, check=False).returncode != 0
 
 
-def test_loklak_on_elasticsearch_2_pushes_and_finds_a_marker(stack):
-    run, started = stack.deploy()
+def test_loklak_on_elasticsearch_2_pushes_and_finds_a_marker(stack, deployed):
+    run, started = deployed
     assert started.get("ok"), started.get("error") or stack.loklak.log_tail()
     assert run.rc == 0, run
     cluster = run.result(ES_FACT_TASK)["ansible_facts"]["elasticsearch_cluster"]
@@ -205,16 +214,15 @@ def test_loklak_on_elasticsearch_2_pushes_and_finds_a_marker(stack):
     assert "discovery.zen.minimum_master_nodes: 2" in config and "xpack" not in config
     assert statefulset["spec"]["template"]["spec"]["containers"][0]["image"] == "docker.io/library/elasticsearch:2.4.6"
     assert "PersistentVolumeClaim/loklak-data" in _objects(stack.app_namespace)
-    stack.state.update(uuid=stack.es_get("/")["cluster_uuid"], marker=verified["marker"])
 
 
-def test_the_probe_script_sees_the_backend(stack):
+def test_the_probe_script_sees_the_backend(stack, deployed):
     for mode in ("backend", "ready"):
         done = stack.probe(mode)
         assert done.returncode == 0, (mode, done.stdout, done.stderr)
 
 
-def test_second_run_finds_the_marker_and_changes_nothing(stack):
+def test_second_run_finds_the_marker_and_changes_nothing(stack, deployed):
     run = stack.run()
     assert run.rc == 0, run
     verified = run.result(VERIFY_TASK)
@@ -222,7 +230,7 @@ def test_second_run_finds_the_marker_and_changes_nothing(stack):
     assert run.changed == 0, run.changed_tasks()
 
 
-def test_the_load_balancer_address_is_never_given_up(stack):
+def test_the_load_balancer_address_is_never_given_up(stack, deployed):
     """The seed's warning: recreating the LoadBalancer Service loses its public IP. A type change away from
     LoadBalancer is refused, and applying the Service patches it in place (same UID and clusterIP)."""
     made = stack.run(loklak_service_type="LoadBalancer")
@@ -239,7 +247,7 @@ def test_the_load_balancer_address_is_never_given_up(stack):
                                                                       before["spec"]["clusterIP"])
 
 
-def test_teardown_without_purge_then_redeploy_finds_the_messages(stack):
+def test_teardown_without_purge_then_redeploy_finds_the_messages(stack, deployed):
     """The seed's persistence check: the workloads go, the servers stop, everything comes back, the data is there."""
     pushed = stack.loklak.push_messages("persisted", 3)
     assert stack.loklak.wait_for_hits("persisted", 3) == 3
@@ -266,7 +274,7 @@ def test_teardown_without_purge_then_redeploy_finds_the_messages(stack):
             for c in kubectl_json("get", "pvc", "-n", ns)["items"]} == claims_before
 
 
-def test_the_probe_fails_when_elasticsearch_is_gone_and_the_status_does_not(stack):
+def test_the_probe_fails_when_elasticsearch_is_gone_and_the_status_does_not(stack, deployed):
     """With every node stopped loklak still answers /api/status.json; the readiness script does not pass."""
     stack.es.stop()
     try:

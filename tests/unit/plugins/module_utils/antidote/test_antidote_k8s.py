@@ -4,7 +4,6 @@
 DCs are reached at direct addresses here (the stand-in's ports); the integration tests cover the
 port-forward path. The fake API stores the connection-record ConfigMap and StatefulSets.
 """
-import copy
 import json
 
 import pytest
@@ -19,44 +18,18 @@ from ansible_collections.stateful.datastores.plugins.module_utils.antidote.k8s i
     targets_from_params,
     unreachable_hint,
 )
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.forward import LocalForward
+from tests.fakes import kube as fake
 from tests.standins.antidote_standin import AntidoteStandin
 
 CREATE_DC, CONNECT_TO_DCS = 129, 131
 RECORD_PATH = "/api/v1/namespaces/db/configmaps/antidote-dc-connections"
 
 
-class FakeKube(object):
-    def __init__(self, objects=None):
-        self.objects = dict(objects or {})
-        self.applied = []
-
-    def get(self, path, query=None, missing_ok=False):
-        if path not in self.objects:
-            if missing_ok:
-                return None
-            raise KubeError("GET {0}: not found (404)".format(path), status=404)
-        return copy.deepcopy(self.objects[path])
-
-    def apply(self, path, obj, field_manager, force=False, dry_run=False):
-        self.applied.append((path, field_manager, force))
-        self.objects[path] = copy.deepcopy(obj)
-        return obj
-
-    def request(self, method, path, query=None, body=None, retry=True):
-        """Creates only (the Lease antidote_connect holds): 409 when the name is taken."""
-        assert method == "POST", method
-        path = path + "/" + body["metadata"]["name"]
-        if path in self.objects:
-            raise KubeError("POST {0}: exists (409)".format(path), status=409)
-        self.objects[path] = dict(body, metadata=dict(body["metadata"], uid="uid-1", resourceVersion="1"))
-        self.leases_taken = getattr(self, "leases_taken", []) + [path]
-        return self.objects[path]
-
-    def delete(self, path, missing_ok=True, propagation="Background", uid=None):
-        if path in self.objects and self.objects[path]["metadata"].get("uid") == uid:
-            del self.objects[path]
+class FakeKube(fake.FakeKube):
+    @property
+    def leases_taken(self):
+        return self.created
 
 
 def endpoint_of(standin, dc):

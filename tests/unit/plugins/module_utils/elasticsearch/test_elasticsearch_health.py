@@ -24,6 +24,7 @@ from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.
     parse_version,
 )
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.deadline import Deadline
+from tests.fakes.clock import FakeClock
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "elasticsearch")
 PASSWORD = "Xq7-not-in-any-message"
@@ -59,19 +60,6 @@ class FakeTransport:
         return [c["path"] for c in self.calls if method in (None, c["method"])]
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-        self.slept = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 def clients(endpoints, **options):
     made = {}
     for i, (label, answers) in enumerate(sorted(endpoints.items())):
@@ -95,7 +83,7 @@ def test_green_cluster_reports_one_uuid_and_every_node():
     assert (result["status"], result["number_of_nodes"], result["cluster_name"]) == ("green", 3, "datastores-test")
     assert (result["distribution"], result["version"]) == ("opensearch", "2.19.1")
     assert sorted(e["node_name"] for e in result["endpoints"]) == ["os-0", "os-1", "os-2"]
-    assert result["problems"] == [] and clock.slept == []
+    assert result["problems"] == [] and clock.sleeps == []
 
 
 def test_health_uses_the_servers_long_poll_within_the_deadline():
@@ -123,7 +111,7 @@ def test_foreign_cluster_is_named_at_once_without_waiting_on_health():
     assert "(node stale-0) is in cluster_uuid %s, not %s: split" % (stale_uuid, main_uuid) in message
     assert "3 endpoint(s)" in message and "never join" in message
     assert all("/_cluster/health" not in c.paths() for c in (m._transport for m in made.values()))
-    assert clock.slept == []
+    assert clock.sleeps == []
     assert caught.value.result["status"] is None and caught.value.result["number_of_nodes"] is None
     split = [e for e in caught.value.result["endpoints"] if e["cluster_uuid"] == stale_uuid]
     assert [e["node_name"] for e in split] == ["stale-0"]
@@ -177,7 +165,7 @@ def test_unreachable_endpoint_is_retried_until_the_deadline_then_named():
         check_health(list(made.values()), 3, deadline=Deadline(5, clock), clock=clock, sleep=clock.sleep, interval=1.0)
     assert "GET https://127.0.0.1:9202/: [Errno 111] Connection refused" in str(caught.value)
     assert len(made["node2"]._transport.paths()) >= 2, "a refused connection is asked again"
-    assert sum(clock.slept) <= 5.0
+    assert sum(clock.sleeps) <= 5.0
 
 
 def test_node_still_joining_is_identified_after_the_long_poll():
@@ -190,7 +178,7 @@ def test_node_still_joining_is_identified_after_the_long_poll():
     result = check_health(list(clients(endpoints).values()), 3,
                           deadline=Deadline(10, clock), clock=clock, sleep=clock.sleep)
     assert result["healthy"] and result["cluster_uuid"] == joined["body"]["cluster_uuid"]
-    assert clock.slept == [], "the long-poll answer is enough, no second round"
+    assert clock.sleeps == [], "the long-poll answer is enough, no second round"
 
 
 def test_refused_credentials_fail_at_once_without_the_password():

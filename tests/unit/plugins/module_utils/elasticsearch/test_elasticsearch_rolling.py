@@ -25,8 +25,10 @@ from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.
     for_action,
     validate,
 )
+from tests.fakes import kube as fake
 
 NS, NAME = "db", "es"
+STS_PATH = "/apis/apps/v1/namespaces/%s/statefulsets/%s" % (NS, NAME)
 UIDS = itertools.count(1)
 
 
@@ -146,40 +148,37 @@ class FakeEs:
                 if not changing_only or method != "GET"]
 
 
-class FakeKube:
+class FakeKube(fake.FakeKube):
     """A StatefulSet of OnDelete pods: a deleted pod comes back at once with a new uid at the update revision."""
 
     def __init__(self, es, replicas=3, revisions=None, replacement_ready=True):
+        super(FakeKube, self).__init__({STS_PATH: {
+            "metadata": {"name": NAME, "namespace": NS, "generation": 2},
+            "spec": {"replicas": replicas, "serviceName": NAME + "-headless",
+                     "selector": {"matchLabels": {"app": "es"}},
+                     "volumeClaimTemplates": [{"metadata": {"name": "data"}}]},
+            "status": {"observedGeneration": 2, "updateRevision": "es-new"}}})
         self.es = es
-        self.sts = {"metadata": {"name": NAME, "namespace": NS, "generation": 2},
-                    "spec": {"replicas": replicas, "serviceName": NAME + "-headless",
-                             "selector": {"matchLabels": {"app": "es"}},
-                             "volumeClaimTemplates": [{"metadata": {"name": "data"}}]},
-                    "status": {"observedGeneration": 2, "updateRevision": "es-new"}}
-        revisions = revisions or {}
-        self.pods = {"%s-%d" % (NAME, i): self.pod("%s-%d" % (NAME, i), revisions.get(i, "es-old"))
-                     for i in range(replicas)}
+        self.sts = self.objects[STS_PATH]
+        self.pods = self.named("/api/v1/namespaces/%s/pods" % NS)
+        for i in range(replicas):
+            self.pods["%s-%d" % (NAME, i)] = self.pod("%s-%d" % (NAME, i), (revisions or {}).get(i, "es-old"))
         self.replacement_ready = replacement_ready
-        self.events = []  # ("delete", pod) / ("scale", n), in the same order as es.log entries around them
 
     @staticmethod
     def pod(name, revision, ready=True):
         return {"metadata": {"name": name, "uid": "uid-%d" % next(UIDS), "labels": {REVISION_LABEL: revision}},
                 "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}}
 
-    def get(self, path, query=None, missing_ok=False):
-        assert path == "/apis/apps/v1/namespaces/%s/statefulsets/%s" % (NS, NAME)
-        return copy.deepcopy(self.sts)
-
-    def request(self, method, path, query=None, body=None, content_type=None, **kwargs):
+    def request(self, method, path, query=None, body=None, content_type=None, **options):
         if method == "DELETE":
+            super(FakeKube, self).request(method, path, query, body)
             name = path.rsplit("/", 1)[1]
-            assert body["preconditions"]["uid"] == self.pods[name]["metadata"]["uid"]
             self.es.log.append(("k8s", "DELETE", "pod/" + name, {}, None))
             self.pods[name] = self.pod(name, self.sts["status"]["updateRevision"], self.replacement_ready)
             self.es.restarted(name)
             return {}
-        if method == "PATCH" and path.endswith("/scale"):
+        if method == "PATCH" and path == STS_PATH + "/scale":
             replicas = body["spec"]["replicas"]
             self.es.log.append(("k8s", "PATCH", "scale/%d" % replicas, {}, None))
             assert content_type == "application/merge-patch+json"
@@ -189,7 +188,7 @@ class FakeKube:
                     self.es.removed(name)
             self.sts["spec"]["replicas"] = replicas
             return {}
-        raise AssertionError("unexpected %s %s" % (method, path))
+        return super(FakeKube, self).request(method, path, query, body, **options)
 
 
 class FakePodSet:

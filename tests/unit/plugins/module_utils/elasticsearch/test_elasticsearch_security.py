@@ -17,36 +17,19 @@ from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.
     run,
     validate,
 )
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
+from tests.fakes import kube as fake
 
 NS = "db"
 NAMES = ["es", "*.es-headless.db.svc", "localhost"]
 
 
-class FakeKube:
-    """GET and POST of Secrets in one namespace, as the API server answers them."""
+class FakeKube(fake.FakeKube):
+    """The Secrets of one namespace, by name."""
 
     def __init__(self, secrets=None):
-        self.secrets = copy.deepcopy(secrets or {})
-        self.calls = []
-
-    def get(self, path, query=None, missing_ok=False):
-        self.calls.append(("GET", path))
-        name = path.rsplit("/", 1)[1]
-        if name in self.secrets:
-            return copy.deepcopy(self.secrets[name])
-        if missing_ok:
-            return None
-        raise KubeError("not found", status=404)
-
-    def request(self, method, path, query=None, body=None, **kwargs):
-        self.calls.append((method, path))
-        assert method == "POST" and path == "/api/v1/namespaces/%s/secrets" % NS
-        name = body["metadata"]["name"]
-        if name in self.secrets:
-            raise KubeError("already exists", status=409)
-        self.secrets[name] = copy.deepcopy(body)
-        return body
+        super(FakeKube, self).__init__()
+        self.secrets = self.named("/api/v1/namespaces/%s/secrets" % NS)
+        self.secrets.update(copy.deepcopy(secrets or {}))
 
     def value(self, name, key):
         return base64.b64decode(self.secrets[name]["data"][key])

@@ -21,6 +21,7 @@ from ansible_collections.stateful.datastores.plugins.module_utils.hazelcast.clus
     parse_members,
     probe_members,
 )
+from tests.fakes.clock import FakeClock
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "hazelcast")
 ERRORS = {"RemoteDisconnected": http.client.RemoteDisconnected, "ConnectionRefusedError": ConnectionRefusedError}
@@ -47,19 +48,6 @@ class RecordedTransport:
         if "error" in answer:
             raise ERRORS[answer["error"]]("recorded %s" % answer["error"])
         return answer["status"], answer["body"]
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 100.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def run(name, expected_size, seconds=0.0, responses=None, **kwargs):

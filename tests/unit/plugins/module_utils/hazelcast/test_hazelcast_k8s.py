@@ -21,6 +21,7 @@ from ansible_collections.stateful.datastores.plugins.module_utils.hazelcast.k8s 
     run,
     validate,
 )
+from tests.fakes.kube import FakeKube
 
 
 def params(**given):
@@ -37,22 +38,6 @@ def pod(name, phase="Running", deleting=False, reason=None):
     if reason:
         status["conditions"] = [{"type": "PodScheduled", "status": "False", "reason": reason}]
     return {"metadata": metadata, "status": status}
-
-
-class FakeKube:
-    """Answers GETs from a dict of path -> object; records the queries."""
-
-    def __init__(self, objects):
-        self.objects = objects
-        self.queries = []
-
-    def get(self, path, query=None, missing_ok=False):
-        self.queries.append((path, query))
-        if path not in self.objects:
-            if missing_ok:
-                return None
-            raise AssertionError("unexpected GET " + path)
-        return self.objects[path]
 
 
 STS_PATH = "/apis/apps/v1/namespaces/ns/statefulsets/hz"

@@ -4,6 +4,7 @@ import json
 
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.watch import list_and_watch
+from tests.fakes import kube as fake
 
 
 class FakeStream(object):
@@ -21,22 +22,10 @@ class FakeStream(object):
         pass
 
 
-class FakeKube(object):
-    """Answers LIST and WATCH requests from a script of responses."""
-
-    def __init__(self, script):
-        self.script = list(script)
-        self.calls = []
-
-    def request(self, method, path, query=None, stream=False, **kwargs):
-        self.calls.append(dict(query or {}))
-        self.kwargs = getattr(self, "kwargs", []) + [kwargs]
-        if not self.script:
-            raise RuntimeError("the watch asked for more than the script holds: {}".format(self.calls))
-        answer = self.script.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
+class FakeKube(fake.FakeKube):
+    @property
+    def kwargs(self):
+        return [call.options for call in self.calls]
 
 
 def pod(name, version):
@@ -44,7 +33,7 @@ def pod(name, version):
 
 
 def run(script, stop_after):
-    kube = FakeKube(script)
+    kube = FakeKube(script=script)
     seen = []
     kube.retrying = []
 
