@@ -149,9 +149,14 @@ CHECKS = {
 
 
 def problems(checks):
-    """One sentence per failed check, each starting with the variable's name and ending with the value."""
+    """One sentence per failed check, each starting with the variable's name and ending with the value.
+
+    A check with `optional: true` passes when its value is empty or null (the role then uses a default).
+    """
     found = []
     for check in checks or []:
+        if check.get("optional") and check["value"] in ("", None):
+            continue
         test = CHECKS.get(check.get("type"))
         if test is None:
             raise ValueError("unknown input check type {!r}; known: {}".format(check.get("type"), ", ".join(CHECKS)))

@@ -80,3 +80,9 @@ def test_quantity_filter():
     with pytest.raises(AnsibleFilterError):
         FILTERS["k8s_quantity"]("2 GB")
     assert FILTERS["java_heap_bytes"]("-Xmx1k") == 1024
+
+
+@pytest.mark.parametrize("value", ["", None])
+def test_optional_checks_pass_when_empty(value):
+    assert problems("image", value, optional=True) == []
+    assert problems("image", "Bad Image", optional=True)[0].startswith("my_var must be an image reference")
