@@ -12,10 +12,9 @@ with long names). The client Service is ``antidote-dc1-client``. createDC goes t
 
 import re
 
-from ansible_collections.stateful.datastores.plugins.module_utils.validation import (  # noqa: F401 (re-exported)
-    DNS_LABEL as DNS1123_LABEL,
-    DNS_SUBDOMAIN as DNS1123_SUBDOMAIN,
-)
+from ansible_collections.stateful.datastores.plugins.module_utils.validation import DNS_LABEL, DNS_SUBDOMAIN
+
+DNS1123_LABEL, DNS1123_SUBDOMAIN = DNS_LABEL, DNS_SUBDOMAIN
 
 ERLANG_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 LABEL_MAX = 63
