@@ -4,6 +4,11 @@
 from ansible_collections.stateful.datastores.plugins.module_utils import storage_class
 
 
+def default_storage_classes(classes):
+    """The names of the StorageClasses marked as the cluster's default."""
+    return storage_class.default_classes(classes)
+
+
 def storage_class_inspection(classes, name, wanted, make_default=False):
     """{exists, changes, demote} of the StorageClass `name` among `classes`."""
     return storage_class.inspection(classes, name, wanted, make_default)
@@ -22,6 +27,7 @@ def storage_class_pv_clashes(pv_names, volumes):
 class FilterModule(object):
     def filters(self):
         return {
+            "default_storage_classes": default_storage_classes,
             "storage_class_inspection": storage_class_inspection,
             "storage_class_volume_checks": storage_class_volume_checks,
             "storage_class_pv_clashes": storage_class_pv_clashes,

@@ -17,6 +17,12 @@ def _immutable(storage_class):
             "volumeBindingMode": storage_class.get("volumeBindingMode") or "Immediate"}
 
 
+def default_classes(classes):
+    """The names of the classes annotated as the cluster's default (the GA annotation, which the API server reads)."""
+    return [c["metadata"]["name"] for c in classes or []
+            if (c["metadata"].get("annotations") or {}).get(DEFAULT_ANNOTATIONS[0]) == "true"]
+
+
 def inspection(classes, name, wanted, make_default):
     """exists; changes: [{field, current, wanted}] of the existing class; demote: the other default classes.
 

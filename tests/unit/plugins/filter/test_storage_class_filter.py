@@ -42,3 +42,10 @@ def test_clashing_and_invalid_volume_names():
     volumes = [{"node": "n", "path": "/a"}, {"node": "n", "path": "/a"}, {"node": "m", "path": "/a"}]
     found = FILTERS["storage_class_pv_clashes"](iter(["pv-a", "pv-a", "Bad_Name", "pv-a"]), volumes)
     assert found == {"duplicates": ["pv-a", "n:/a"], "bad_names": ["Bad_Name"]}
+
+
+def test_default_classes_by_the_ga_annotation():
+    classes = [{"metadata": {"name": "a", "annotations": {DEFAULT: "true"}}},
+               {"metadata": {"name": "b", "annotations": {BETA: "true", DEFAULT: "false"}}},
+               {"metadata": {"name": "c", "annotations": None}}, {"metadata": {"name": "d"}}]
+    assert FILTERS["default_storage_classes"](classes) == ["a"]
