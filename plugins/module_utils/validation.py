@@ -124,15 +124,22 @@ def _resources(check):
     return None
 
 
+def memory_limit(resources):
+    """limits.memory of a container's resources; None when it has none or is not a mapping of mappings."""
+    limits = (resources.get("limits") or {}) if isinstance(resources, dict) else None
+    return limits.get("memory") if isinstance(limits, dict) else None
+
+
 def _heap(check):
-    """check: value (JVM options), memory_limit (a quantity or None)."""
+    """check: value (JVM options), memory_limit (a quantity or None) or resources (the container's)."""
     heap = java_heap(check["value"])
-    limit = parse_quantity(check.get("memory_limit"))
+    limit_text = check["memory_limit"] if "memory_limit" in check else memory_limit(check.get("resources"))
+    limit = parse_quantity(limit_text)
     if heap is None or limit is None or heap < limit:
         return None
     return ("sets a heap of {} MiB (-Xmx), not below the container memory limit {} ({}): the kernel would kill "
             "the JVM. Lower -Xmx (at most about 80% of the limit) or raise {}"
-            .format(heap // 2 ** 20, check.get("memory_limit"), check.get("limit_variable", "the memory limit"),
+            .format(heap // 2 ** 20, limit_text, check.get("limit_variable", "the memory limit"),
                     check.get("limit_variable", "the memory limit")))
 
 
@@ -149,9 +156,14 @@ CHECKS = {
 
 
 def problems(checks):
-    """One sentence per failed check, each starting with the variable's name and ending with the value."""
+    """One sentence per failed check, each starting with the variable's name and ending with the value.
+
+    A check with `optional: true` passes when its value is empty or null (the role then uses a default).
+    """
     found = []
     for check in checks or []:
+        if check.get("optional") and check["value"] in ("", None):
+            continue
         test = CHECKS.get(check.get("type"))
         if test is None:
             raise ValueError("unknown input check type {!r}; known: {}".format(check.get("type"), ", ".join(CHECKS)))

@@ -12,8 +12,10 @@ with long names). The client Service is ``antidote-dc1-client``. createDC goes t
 
 import re
 
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+from ansible_collections.stateful.datastores.plugins.module_utils.validation import DNS_LABEL, DNS_SUBDOMAIN
+
+DNS1123_LABEL, DNS1123_SUBDOMAIN = DNS_LABEL, DNS_SUBDOMAIN
+
 ERLANG_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 LABEL_MAX = 63
 # A StatefulSet stamps each pod with controller-revision-hash=<name>-<hash of up to 10 characters>,
@@ -194,3 +196,30 @@ def check_node_name_prefix(prefix):
     if not isinstance(prefix, str) or not ERLANG_NAME.match(prefix):
         raise ValueError("node_name_prefix must be letters, digits, '_' or '-', got {0}".format(_shown(prefix)))
     return prefix
+
+
+def wait_objects(dcs):
+    """What the apply waits for: every StatefulSet (all replicas ready and updated) and client Service."""
+    return [obj for dc in dcs for obj in ({"kind": "StatefulSet", "name": dc["statefulset"]},
+                                          {"kind": "Service", "name": dc["client_service"]})]
+
+
+def admin_targets(dcs, namespace, endpoint_port=None, counts=True):
+    """antidote_dc entries (counts: names and replicas, so that the module reads no StatefulSet) or antidote_connect
+    entries; with endpoint_port, each DC's first pod by its DNS name as the endpoint (antidote_access: direct)."""
+    targets = []
+    for dc in dcs:
+        target = {"name": dc["name"], "statefulset": dc["statefulset"]}
+        if counts:
+            target.update(service=dc["service"], replicas=dc["replicas"])
+        if endpoint_port:
+            target["endpoint"] = "{0}.{1}.{2}.svc:{3}".format(dc["pod"], dc["service"], namespace, endpoint_port)
+        targets.append(target)
+    return targets
+
+
+def scale_downs(dcs, current_replicas):
+    """'<dc>: <now> -> <wanted>' for each DC whose StatefulSet exists with more replicas than wanted."""
+    return ["{0}: {1} -> {2}".format(dc["name"], current_replicas[dc["statefulset"]], dc["replicas"])
+            for dc in dcs if dc["statefulset"] in current_replicas
+            and dc["replicas"] < int(current_replicas[dc["statefulset"]])]

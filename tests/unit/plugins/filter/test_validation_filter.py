@@ -80,3 +80,22 @@ def test_quantity_filter():
     with pytest.raises(AnsibleFilterError):
         FILTERS["k8s_quantity"]("2 GB")
     assert FILTERS["java_heap_bytes"]("-Xmx1k") == 1024
+
+
+@pytest.mark.parametrize("value", ["", None])
+def test_optional_checks_pass_when_empty(value):
+    assert problems("image", value, optional=True) == []
+    assert problems("image", "Bad Image", optional=True)[0].startswith("my_var must be an image reference")
+
+
+@pytest.mark.parametrize("resources", [{"limits": {"memory": "256Mi"}}, {"limits": {"memory": "1Gi", "cpu": "1"}}])
+def test_heap_against_the_memory_limit_of_resources(resources):
+    found = problems("heap", "-Xmx1g", resources=resources, limit_variable="my_resources.limits.memory")
+    assert found == ["my_var sets a heap of 1024 MiB (-Xmx), not below the container memory limit {} "
+                     "(my_resources.limits.memory): the kernel would kill the JVM. Lower -Xmx (at most about 80% of "
+                     "the limit) or raise my_resources.limits.memory, got '-Xmx1g'".format(resources["limits"]["memory"])]
+
+
+@pytest.mark.parametrize("resources", [None, "x", {"limits": None}, {"limits": "x"}, {"requests": {"memory": "1"}}])
+def test_heap_passes_without_a_memory_limit(resources):
+    assert problems("heap", "-Xmx1g", resources=resources) == []
