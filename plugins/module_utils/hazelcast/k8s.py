@@ -39,18 +39,6 @@ MUTUALLY_EXCLUSIVE = [("name", "label_selectors", "endpoints")]
 REQUIRED_ONE_OF = [("name", "label_selectors", "endpoints")]
 
 
-class OneRound:
-    """A deadline for check mode: check_cluster asks every member once, with the full request timeout."""
-
-    def __init__(self, request_timeout):
-        self.request_timeout = request_timeout
-        self.calls = 0
-
-    def remaining(self):
-        self.calls += 1
-        return self.request_timeout if self.calls == 1 else 0.0
-
-
 class HazelcastK8sError(DatastoresError):
     """A failure to report as the module's message, with what is known so far."""
 
@@ -140,7 +128,7 @@ def _summary(result, pods_by_label=None):
 def _check(endpoints, expected, deadline, transport, params, check_mode):
     """check_cluster once (check mode) or until the deadline; returns (failure message or None, result)."""
     if check_mode:
-        deadline = OneRound(params["request_timeout"])
+        deadline = Deadline.one_round(params["request_timeout"])
     try:
         return None, check_cluster(endpoints, expected, deadline, interval=params["sleep"],
                                    request_timeout=params["request_timeout"], transport=transport)

@@ -17,7 +17,6 @@ from ansible_collections.stateful.datastores.plugins.module_utils.hazelcast.k8s 
     ARGUMENT_SPEC,
     ForwardTransport,
     HazelcastK8sError,
-    OneRound,
     run,
     validate,
 )
@@ -83,11 +82,6 @@ def test_validate_names_the_option(given, words):
 def test_validate_accepts_good_input():
     assert validate(params(name="hz", namespace="ns")) is None
     assert validate(params(endpoints=["10.0.0.1:5701", "hz-0.hz-members", "[::1]:5701"])) is None
-
-
-def test_one_round_gives_the_request_timeout_once():
-    deadline = OneRound(5.0)
-    assert [deadline.remaining(), deadline.remaining(), deadline.remaining()] == [5.0, 0.0, 0.0]
 
 
 def member(pod, local_port):
