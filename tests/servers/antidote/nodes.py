@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 from tests.servers.antidote.release import AntidoteBuildError, cache_root, ensure_release
@@ -34,7 +35,7 @@ CLIENT_HOST = "127.0.0.1"
 EPMD_MODULE = "antidote_loopback_epmd"
 EPMD_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), EPMD_MODULE + ".erl")
 POLL_INTERVAL = 0.25
-START_RESTARTS = 2  # how often wait_ready starts again a node that exited before it was ready
+START_RESTARTS = 2  # how often a node that exits by itself is started again, as a kubelet restarts a container
 
 
 class AntidoteHarnessError(RuntimeError):
@@ -101,6 +102,10 @@ class AntidoteNode:
         self.root = os.path.join(cluster.workdir, name.replace("@", "_"))
         self.log_path = os.path.join(self.root, "console.log")
         self.process = None
+        self.wanted = False  # False once stop() or kill() asked it to end: then an exit is not restarted
+        self.restarts = 0
+        self.gave_up = False  # it exited by itself START_RESTARTS + 1 times
+        self._lock = threading.Lock()  # wanted and a restart, against stop() at the same moment
 
     @property
     def pb_port(self):
@@ -120,6 +125,13 @@ class AntidoteNode:
     def start(self):
         if self.alive():
             return self
+        self.wanted, self.restarts, self.gave_up = True, 0, False
+        self._spawn()
+        # Lives as long as the processes it starts: their parent-death signal follows the thread that forked them.
+        threading.Thread(target=self._restart_on_exit, daemon=True).start()
+        return self
+
+    def _spawn(self):
         config = os.path.join(self.root, "config")
         os.makedirs(config, exist_ok=True)
         release = self.cluster.release
@@ -144,7 +156,25 @@ class AntidoteNode:
             self.process = subprocess.Popen(command, cwd=self.root, env=env, stdin=subprocess.DEVNULL,
                                             stdout=log, stderr=subprocess.STDOUT,
                                             preexec_fn=_parent_death_signal())
-        return self
+
+    def _restart_on_exit(self):
+        """AntidoteDB 0.2.2 can exit at start when the nodes of a DC start together under load (a global name of
+        a sibling not registered yet); in a pod the kubelet starts it again, so the harness does too."""
+        process = self.process
+        while True:
+            process.wait()
+            with self._lock:
+                if not self.wanted or process is not self.process:
+                    return
+                if self.restarts >= START_RESTARTS:
+                    self.gave_up = True
+                    return
+                self.restarts += 1
+                self._signal_group(signal.SIGKILL)  # what the VM left behind
+                print("antidote: %s exited by itself with %s; starting it again. Its log:\n%s" % (
+                    self.name, process.returncode, self.log_tail(15)), file=self.cluster.out, flush=True)
+                self._spawn()
+                process = self.process
 
     def ready(self, timeout=2.0):
         """True when the protocol-buffer port runs a transaction (the vnodes are up)."""
@@ -158,12 +188,16 @@ class AntidoteNode:
             pass
 
     def kill(self):
-        """SIGKILL, as a crashed pod: no clean shutdown."""
+        """SIGKILL, as a crashed pod: no clean shutdown (and no restart)."""
+        with self._lock:
+            self.wanted = False
         if self.process is not None:
             self._signal_group(signal.SIGKILL)
             self.process.wait(timeout=30)
 
     def stop(self, timeout=20.0):
+        with self._lock:
+            self.wanted = False
         if not self.alive():
             return
         self._signal_group(signal.SIGTERM)
@@ -237,25 +271,14 @@ class AntidoteNodes:
             for node in self.nodes.values():
                 handle.write("%s %s %d\n" % (node.name, LOOPBACK, node.ports["dist"]))
 
-    def wait_ready(self, nodes=None, timeout=None, restarts=START_RESTARTS):
-        """Until every node answers; a node that exits first is started again, as a kubelet restarts a
-        container (AntidoteDB 0.2.2 can exit when the nodes of a DC start together under load)."""
+    def wait_ready(self, nodes=None, timeout=None):
         pending = list(self.nodes.values() if nodes is None else nodes)
         deadline = time.monotonic() + (self.ready_timeout if timeout is None else timeout)
-        restarted = dict((node.name, 0) for node in pending)
         while pending:
             for node in list(pending):
-                if not node.alive():
-                    if restarted[node.name] >= restarts:
-                        raise AntidoteHarnessError("%s exited with %s before it was ready (started %d time(s)); "
-                                                   "%s:\n%s" % (node.name, node.process.returncode,
-                                                                restarted[node.name] + 1, node.log_path,
-                                                                node.log_tail()))
-                    restarted[node.name] += 1
-                    print("antidote: %s exited with %s before it was ready; starting it again. Its log:\n%s" % (
-                        node.name, node.process.returncode, node.log_tail(15)), file=self.out, flush=True)
-                    node.start()
-                    continue
+                if node.gave_up:
+                    raise AntidoteHarnessError("%s exited with %s before it was ready, %d time(s); %s:\n%s" % (
+                        node.name, node.process.returncode, node.restarts + 1, node.log_path, node.log_tail()))
                 if node.ready():
                     pending.remove(node)
             if pending and time.monotonic() >= deadline:
