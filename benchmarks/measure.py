@@ -6,8 +6,8 @@ it (or its workers) waited for, which is every module run. Memory is sampled fro
 SAMPLE_SECONDS: the peak of the summed RSS of the whole tree (shared pages counted once per
 process, as RSS does) and the peak of the summed PSS (shared pages split between the processes:
 what the tree really occupies). ru_maxrss, the largest single process, is kept too. The backends
-(Hazelcast JVMs, stand-ins) are children of the bench process, not of ansible-playbook, so they
-are not counted.
+(Hazelcast JVMs, AntidoteDB nodes, Atomix controllers) are children of the bench process, not of
+ansible-playbook, so they are not counted.
 
 Task times come from the bench_timer callback (benchmarks/callback_plugins).
 """

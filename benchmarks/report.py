@@ -55,7 +55,7 @@ def plot(path, scaling, bars, title):
     figure, (left, right) = pyplot.subplots(1, 2, figsize=(13, 5), dpi=110)
     for label, (xs, ys, style) in scaling.items():
         left.plot(xs, ys, style, label=label)
-    left.set_title("(e) Antidote createDC + connectDCs (stand-in, fixed latency)")
+    left.set_title("(e) Antidote createDC + connectDCs (real AntidoteDB 0.2.2 nodes)")
     left.set_xlabel("data centres")
     left.set_ylabel("seconds (median)")
     left.set_xscale("log", base=2)

@@ -230,8 +230,8 @@ NOTES = [
     "for the Atomix custom resources' status.",
     "[3] CPU: wait4() rusage of ansible-playbook, which includes every module process it waited for. "
     "Memory: RSS of every process of the tree summed, sampled every 0.2 s, peak (pages shared between forks "
-    "count once per process; the JSON also has the PSS sum). The backends (Hazelcast JVMs, stand-ins) are "
-    "not part of the tree.",
+    "count once per process; the JSON also has the PSS sum). The backends (Hazelcast JVMs, AntidoteDB nodes, "
+    "Atomix controllers) are not part of the tree.",
     "[4] From an independent watch in the bench process seeing the Deployment ready to Ansible receiving "
     "the wait task's result; the waiters were already waiting when the Deployment was changed.",
     "[5] Two Ansible tasks (antidote_dc, antidote_connect) reaching real AntidoteDB 0.2.2 nodes "
