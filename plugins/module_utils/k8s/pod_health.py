@@ -218,7 +218,6 @@ def owned_pods_verdict(obj: dict, inputs: Inputs, reason: str, detail: str,
     return make_verdict(WAITING, reason, obj, detail)
 
 
-
 def _terminal_pod_detail(pod: dict) -> str:
     status = pod.get("status") or {}
     facts = []

@@ -198,4 +198,3 @@ def event_view(event: dict) -> EventView:
         namespace=about.get("namespace") or "",
         name=about.get("name") or "",
     )
-

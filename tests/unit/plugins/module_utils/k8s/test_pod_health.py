@@ -123,4 +123,3 @@ def test_scheduled_pod_without_container_statuses_yet():
     verdict = evaluate(pod)
     assert (verdict.state, verdict.reason) == (WAITING, "PodPending")
     assert verdict.message.endswith(": phase Pending")
-

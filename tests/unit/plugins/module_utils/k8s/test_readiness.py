@@ -98,6 +98,7 @@ def test_fixture_verdict(name, state, reason, text):
     assert verdict.message.startswith(object_ref(obj) + ": ")
     assert verdict.ref == object_ref(obj)
 
+
 def test_terminating_object_is_failed():
     obj = load("statefulset_ready")
     obj["metadata"]["deletionTimestamp"] = "2026-11-22T00:30:00Z"
@@ -415,4 +416,3 @@ def test_lookup():
     assert lookup(obj, "a.b[-1].c") == (True, None)
     assert lookup(obj, "a.x") == (False, None)
     assert lookup(obj, "a.b[0].c.d") == (False, None)
-

@@ -37,6 +37,7 @@ def test_verdict_fields_and_helpers():
     assert evaluate(load("pod_ready")).ready
     assert Verdict(READY, "Ready", "no prefix").detail == "no prefix"
 
+
 # --- times and events ---------------------------------------------------------------------------
 
 

@@ -311,4 +311,3 @@ def test_job_fails_fast_on_pods_that_cannot_start(name, reason):
 def test_job_fails_fast_on_unschedulable_pod():
     verdict = evaluate(load("job_running"), pods=[load("pod_unschedulable")])
     assert verdict.reason == "Unschedulable"
-
