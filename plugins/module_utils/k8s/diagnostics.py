@@ -9,7 +9,7 @@ log tails) into one message. It starts with the object and the reason, never wit
 from datetime import datetime, timezone
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.readiness import (
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.verdict import (
     EventView,
     Verdict,
     event_view,

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.readiness import parse_time
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.verdict import parse_time
 
 MARGIN_S = 60
 POLL_S = 1.0

@@ -9,11 +9,12 @@ at the deadline; the last two come with events and log tails.
 import threading
 
 from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s import diagnostics, readiness
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s import diagnostics, readiness, workload_readiness
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.deadline import Deadline
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import Resource, ResourceCatalog
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.selectors import matches
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.verdict import generation_pending
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.watched import Watched, wait_until
 
 PODS = Resource("v1", "Pod", "pods", True)
@@ -174,7 +175,7 @@ class Waiter(object):
         if target.resource.kind != "StatefulSet":
             return
         for obj in self.collections[target.group_key].objects.values():
-            for pod in readiness.old_revision_pods_not_ready(obj, self._pods_of(obj)):
+            for pod in workload_readiness.old_revision_pods_not_ready(obj, self._pods_of(obj)):
                 metadata = pod["metadata"]
                 if metadata["uid"] in target.replaced:
                     continue
@@ -198,7 +199,7 @@ class Waiter(object):
             if target.spec.get("replace_stuck_pods"):
                 # Pods being replaced are not failures; before the new template is observed, none can be told apart.
                 extra["pods"] = [p for p in extra["pods"] if p["metadata"].get("uid") not in target.replaced
-                                 and (_pod_ready(p) or not readiness.generation_pending(obj))]
+                                 and (_pod_ready(p) or not generation_pending(obj))]
         elif target.resource.kind == "Service":
             name = obj["metadata"]["name"]
             slices = self._collection(SLICES, namespace).objects.values()

@@ -2,8 +2,6 @@
 """Failure messages built from verdicts, Events and container logs."""
 
 import copy
-import json
-from pathlib import Path
 
 import pytest
 
@@ -17,13 +15,7 @@ from ansible_collections.stateful.datastores.plugins.module_utils.k8s.diagnostic
     recent_events,
 )
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.readiness import Verdict, evaluate
-
-FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "readiness"
-
-
-def load(name):
-    with open(FIXTURES / f"{name}.json", encoding="utf-8") as handle:
-        return json.load(handle)
+from tests.helpers.readiness_fixtures import load
 
 
 def crashloop_verdict():
