@@ -27,7 +27,8 @@ def atomix_crd_kinds(found, wanted):
 
 
 def atomix_remaining_objects(objects, check_mode, namespace):
-    """"Kind namespace/name" of the `objects` that deleting their CRDs would delete (in check mode, not `namespace`'s)."""
+    """'Kind namespace/name' of the `objects` that deleting their CRDs would delete (in check mode, not those of
+    `namespace`)."""
     return generations.remaining_objects(objects, check_mode, namespace)
 
 

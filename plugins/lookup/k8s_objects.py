@@ -9,8 +9,9 @@ version_added: 0.2.0
 short_description: Read Kubernetes objects, retrying through API server restarts
 description:
   - Returns the objects of one kind, or the one object named O(resource_name) (an empty list when it does
-    not exist), as C(kubernetes.core.k8s) does; or, given kinds as terms, the objects of every kind given, through the collection's own client. No API discovery for
-    built-in kinds, transient failures (connection refused, 429, 5xx) retried for O(retry_timeout) seconds,
+    not exist), as C(kubernetes.core.k8s) does; given kinds as terms, the objects of every kind given. It reads
+    through the collection's own client, with no API discovery for built-in kinds, transient failures (connection
+    refused, 429, 5xx) retried for O(retry_timeout) seconds,
     and errors that name the credential and the variables to fix instead of the client's raw text.
   - Connection settings are resolved as in the collection's modules, O(kubeconfig) and O(context) first,
     then the C(K8S_AUTH_*) variables, C($KUBECONFIG), C(~/.kube/config) and in-cluster configuration.

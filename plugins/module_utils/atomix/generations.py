@@ -58,7 +58,7 @@ def crd_kinds(found, wanted):
 
 
 def remaining_objects(objects, check_mode, namespace):
-    """"Kind namespace/name" of the `objects` that deleting their CRDs would delete.
+    """'Kind namespace/name' of the `objects` that deleting their CRDs would delete.
 
     In check mode those of `namespace` do not count: the run would have deleted them first.
     """

@@ -89,13 +89,15 @@ def test_crd_generations_and_conflicts():
 
 
 def test_only_the_kinds_of_crds_present_without_conflict_are_read():
-    wanted = [{"name": "raftstores.raft.atomix.io", "group": "raft.atomix.io", "version": "v1beta3", "kind": "RaftStore"},
+    wanted = [{"name": "raftstores.raft.atomix.io", "group": "raft.atomix.io", "version": "v1beta3",
+               "kind": "RaftStore"},
               {"name": "datastores.atomix.io", "group": "atomix.io", "version": "v3beta4", "kind": "DataStore"},
               {"name": "raftclusters.raft.atomix.io", "group": "raft.atomix.io", "version": "v1beta3",
                "kind": "RaftCluster"}]
     found = [{"name": "datastores.atomix.io", "conflict": "serves v3beta3, not v3beta4"},
              {"name": "raftstores.raft.atomix.io", "conflict": ""}, {"name": "other.atomix.io", "conflict": ""}]
-    assert FILTERS["atomix_crd_kinds"](found, wanted) == [{"kind": "RaftStore", "api_version": "raft.atomix.io/v1beta3"}]
+    assert FILTERS["atomix_crd_kinds"](found, wanted) == [
+        {"kind": "RaftStore", "api_version": "raft.atomix.io/v1beta3"}]
 
 
 def test_remaining_objects_are_named_and_in_check_mode_those_of_the_namespace_do_not_count():
