@@ -21,9 +21,20 @@ def atomix_crds(crds, generation, wanted):
     return generations.atomix_crds(crds, generation, wanted)
 
 
-def atomix_status(by_kind, generation, name, namespace, clusters, layout_, crds, controllers):
-    """The atomix_status fact from the objects read back, by kind."""
-    return status.atomix_status(by_kind, generation, name, namespace, int(clusters), layout_, crds, controllers)
+def atomix_crd_kinds(found, wanted):
+    """The kinds of the `wanted` CRDs present without conflict in `found` (atomix_crds), as k8s_objects terms."""
+    return generations.crd_kinds(found, wanted)
+
+
+def atomix_remaining_objects(objects, check_mode, namespace):
+    """'Kind namespace/name' of the `objects` that deleting their CRDs would delete (in check mode, not those of
+    `namespace`)."""
+    return generations.remaining_objects(objects, check_mode, namespace)
+
+
+def atomix_status(objects, generation, name, namespace, clusters, layout_, crds, controllers):
+    """The atomix_status fact from the objects read back."""
+    return status.atomix_status(objects, generation, name, namespace, int(clusters), layout_, crds, controllers)
 
 
 def atomix_missing_products(atomix_status_, generation, namespace, replicas, layout_):
@@ -37,6 +48,8 @@ class FilterModule(object):
             "atomix_layout": atomix_layout,
             "atomix_doomed_claims": atomix_doomed_claims,
             "atomix_crds": atomix_crds,
+            "atomix_crd_kinds": atomix_crd_kinds,
+            "atomix_remaining_objects": atomix_remaining_objects,
             "atomix_status": atomix_status,
             "atomix_missing_products": atomix_missing_products,
         }

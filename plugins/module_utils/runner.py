@@ -5,39 +5,16 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.auth import AUTH_ARG_SPEC
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import Kube, KubeError
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.errors import (
-    ConfigurationError,
-    explain,
-    require_kubernetes,
-)
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.connection import KubeConnection
 
 
-class ModuleTask(object):
+class ModuleTask(KubeConnection):
     """What an operation works with: the parameters, check mode, and a client built when first asked for."""
 
     def __init__(self, params, check_mode, variables=None):
+        super(ModuleTask, self).__init__(params, variables)
         self.params = params
         self.check_mode = check_mode
-        self.connection = {option: params.get(option) for option in AUTH_ARG_SPEC}
-        self.variables = variables
-        self._kube = None
-
-    def kube(self, retry_deadline=60.0):
-        if self._kube is None:
-            require_kubernetes()
-            try:
-                self._kube = Kube(self.connection, retry_deadline=retry_deadline)
-            except Exception as error:  # configuration errors come from several libraries
-                raise ConfigurationError(error) from error
-        return self._kube
-
-    def describe(self, error):
-        """A Kubernetes failure in words (k8s.errors.explain); other errors as they are."""
-        if isinstance(error, (KubeError, ConfigurationError)):
-            return explain(error, self.connection, self.variables, retried=getattr(error, "retried", None))
-        return str(error)
 
 
 def run_module(argument_spec, operation, validate=None, variables_option=None, failure_result=None,

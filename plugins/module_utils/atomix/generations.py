@@ -1,5 +1,6 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Which Atomix generation each installed CRD belongs to, and whether it conflicts with the one the role installs."""
+"""Which Atomix generation each installed CRD belongs to, whether it conflicts with the one the role installs, and
+which objects keep the role from deleting its CRDs."""
 
 V1_GROUPS = ("raft.atomix.io", "podmemory.atomix.io", "sharedmemory.atomix.io", "consensus.atomix.io",
              "etcd.atomix.io")
@@ -47,3 +48,19 @@ def atomix_crds(crds, generation, wanted):
             conflict = "generation " + crd_gen
         found.append({"name": name, "group": group, "served": served, "generation": crd_gen, "conflict": conflict})
     return found
+
+
+def crd_kinds(found, wanted):
+    """The kinds of the `wanted` CRDs that `found` (atomix_crds) holds without conflict, as k8s_objects lookup terms."""
+    present = set(crd["name"] for crd in found if not crd["conflict"])
+    return [{"kind": crd["kind"], "api_version": "{0}/{1}".format(crd["group"], crd["version"])}
+            for crd in wanted if crd["name"] in present]
+
+
+def remaining_objects(objects, check_mode, namespace):
+    """'Kind namespace/name' of the `objects` that deleting their CRDs would delete.
+
+    In check mode those of `namespace` do not count: the run would have deleted them first.
+    """
+    return ["{0} {1}/{2}".format(obj["kind"], obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+            for obj in objects if not (check_mode and obj["metadata"].get("namespace", "") == namespace)]

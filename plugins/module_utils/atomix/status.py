@@ -23,8 +23,11 @@ def _named(objects, names):
     return sorted((o for o in objects or [] if o["metadata"]["name"] in names), key=lambda o: o["metadata"]["name"])
 
 
-def atomix_status(by_kind, generation, name, namespace, clusters, layout, crds, controllers):
-    """The atomix_status fact: the database, its partitions, StatefulSets and Services as read from the cluster."""
+def atomix_status(objects, generation, name, namespace, clusters, layout, crds, controllers):
+    """The atomix_status fact: the database, its partitions, StatefulSets and Services among the `objects` read."""
+    by_kind = {}
+    for obj in objects:
+        by_kind.setdefault(obj["kind"], []).append(obj)
     cloud = generation == CLOUD
     database_kind, partition_kind = ("Database", "Partition") if cloud else ("RaftStore", "RaftPartition")
     database = next((o for o in by_kind.get(database_kind) or [] if o["metadata"]["name"] == name), {})

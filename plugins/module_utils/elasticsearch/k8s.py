@@ -35,8 +35,6 @@ from ansible_collections.stateful.datastores.plugins.module_utils.k8s.members im
     statefulset_pods,
 )
 
-STATEFULSET_PATH = object_path("StatefulSet")
-POD_PATH = object_path("Pod")
 SECRET_PATH = object_path("Secret")
 REVISION_LABEL = "controller-revision-hash"
 

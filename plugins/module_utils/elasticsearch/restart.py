@@ -17,15 +17,14 @@ image or configuration change); ``restart`` restarts every pod (or those named).
 from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch import node_preparation
 from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.client import ElasticsearchError
 from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.k8s import (
-    POD_PATH,
     REVISION_LABEL,
-    STATEFULSET_PATH,
     describe_pods,
     is_ready,
     ordinal,
     statefulset_pods,
 )
 from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.rolling import Rolling
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.members import object_path
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.watched import Watched
 
 STATEFULSETS_PATH = "/apis/apps/v1/namespaces/{namespace}/statefulsets"
@@ -64,7 +63,7 @@ class RollingRestart(Rolling):
     # ------------------------------------------------------------------ planning
     def wait_sts_observed(self):
         """The controller computes updateRevision for the spec it has observed: wait (watch) for it."""
-        self.sts = self.kube.get(STATEFULSET_PATH.format(namespace=self.namespace, name=self.name))
+        self.sts = self.kube.get(object_path("StatefulSet", self.namespace, self.name))
         if _observed(self.sts):
             return
         watched = Watched(self.kube, STATEFULSETS_PATH.format(namespace=self.namespace),
@@ -135,7 +134,7 @@ class RollingRestart(Rolling):
         except ElasticsearchError as error:
             self.fail("preparing node %s for its restart: %s" % (pod, error))
         old = pods.list_once().pods[pod]
-        self.kube.request("DELETE", POD_PATH.format(namespace=self.namespace, name=pod),
+        self.kube.request("DELETE", object_path("Pod", self.namespace, pod),
                           body={"propagationPolicy": "Background", "preconditions": {"uid": old["metadata"]["uid"]}})
         self.step("delete_pod", pod, uid=old["metadata"]["uid"])
         new = self.wait_replaced(pods, pod, old["metadata"]["uid"], revision)

@@ -9,11 +9,11 @@ allocation exclude, wait for the wanted status. PersistentVolumeClaims are kept.
 
 from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.client import ElasticsearchError
 from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.k8s import (
-    STATEFULSET_PATH,
     describe_pods,
     statefulset_pods,
 )
 from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.rolling import Rolling
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.members import object_path
 
 EXCLUDE_SETTING = "cluster.routing.allocation.exclude._name"
 
@@ -44,7 +44,7 @@ class ScaleDown(Rolling):
         except ElasticsearchError as error:
             self.fail("excluding %s: %s" % (", ".join(removed), error))
         self.wait_drained(admin, removed)
-        self.kube.request("PATCH", STATEFULSET_PATH.format(namespace=self.namespace, name=self.name) + "/scale",
+        self.kube.request("PATCH", object_path("StatefulSet", self.namespace, self.name) + "/scale",
                           {"fieldManager": "stateful.datastores"}, body={"spec": {"replicas": target}},
                           content_type="application/merge-patch+json")
         self.step("scale", replicas=target, previous=len(current))

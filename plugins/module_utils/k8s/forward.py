@@ -52,6 +52,7 @@ class LocalForward(object):
     def __init__(self, kube, namespace, pod, port):
         self.kube, self.namespace, self.pod, self.port = kube, namespace, pod, int(port)
         self._listener = None
+        self._accepting = None
         self._closed = threading.Event()
         self.last_error = None  # why the last tunnel failed (API refusal or the target's error), for messages
         self.refused = False  # the API server refused the tunnel in a way that retrying cannot change
@@ -63,12 +64,18 @@ class LocalForward(object):
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.bind(("127.0.0.1", 0))
         self._listener.listen(16)
-        threading.Thread(target=self._accept_loop, daemon=True).start()
+        self._accepting = threading.Thread(target=self._accept_loop, daemon=True)
+        self._accepting.start()
         return self._listener.getsockname()
 
     def __exit__(self, *exc):
         self._closed.set()
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes accept(), which close() alone does not
+        except OSError:
+            pass
         self._listener.close()
+        self._accepting.join(timeout=5)
 
     def _accept_loop(self):
         while not self._closed.is_set():

@@ -88,6 +88,27 @@ def test_crd_generations_and_conflicts():
     }
 
 
+def test_only_the_kinds_of_crds_present_without_conflict_are_read():
+    wanted = [{"name": "raftstores.raft.atomix.io", "group": "raft.atomix.io", "version": "v1beta3",
+               "kind": "RaftStore"},
+              {"name": "datastores.atomix.io", "group": "atomix.io", "version": "v3beta4", "kind": "DataStore"},
+              {"name": "raftclusters.raft.atomix.io", "group": "raft.atomix.io", "version": "v1beta3",
+               "kind": "RaftCluster"}]
+    found = [{"name": "datastores.atomix.io", "conflict": "serves v3beta3, not v3beta4"},
+             {"name": "raftstores.raft.atomix.io", "conflict": ""}, {"name": "other.atomix.io", "conflict": ""}]
+    assert FILTERS["atomix_crd_kinds"](found, wanted) == [
+        {"kind": "RaftStore", "api_version": "raft.atomix.io/v1beta3"}]
+
+
+def test_remaining_objects_are_named_and_in_check_mode_those_of_the_namespace_do_not_count():
+    objects = [{"kind": "RaftStore", "metadata": {"name": "a", "namespace": "ns"}},
+               {"kind": "RaftStore", "metadata": {"name": "b", "namespace": "other"}},
+               {"kind": "DataStore", "metadata": {"name": "c"}}]
+    assert FILTERS["atomix_remaining_objects"](objects, False, "ns") == ["RaftStore ns/a", "RaftStore other/b",
+                                                                         "DataStore /c"]
+    assert FILTERS["atomix_remaining_objects"](objects, True, "ns") == ["RaftStore other/b", "DataStore /c"]
+
+
 def test_status_and_what_the_controller_did_not_produce():
     found = layout("cloud-v1beta2", clusters=1, partitions=1)
     by_kind = {
@@ -98,7 +119,8 @@ def test_status_and_what_the_controller_did_not_produce():
         "Service": [{"metadata": {"name": "raft-1-hs"}, "spec": {"clusterIP": "None", "ports": [{"port": 5678}]}},
                     {"metadata": {"name": "raft-1"}, "spec": {"clusterIP": "10.0.0.1", "ports": [{"port": 1}]}}],
     }
-    status = FILTERS["atomix_status"](by_kind, "cloud-v1beta2", "raft", "ns", 1, found, ["c"], iter(["d"]))
+    objects = [dict(obj, kind=kind) for kind, objs in by_kind.items() for obj in objs]
+    status = FILTERS["atomix_status"](objects, "cloud-v1beta2", "raft", "ns", 1, found, ["c"], iter(["d"]))
     assert status["database"] == {"kind": "Database", "name": "raft", "status": {"readyClusters": 1}, "ready": True}
     assert status["partitions"] == [{"name": "raft-1-1", "ready": True, "state": None}]
     assert status["statefulsets"] == [{"name": "raft-1", "replicas": 3, "ready_replicas": 2}]
@@ -110,5 +132,5 @@ def test_status_and_what_the_controller_did_not_produce():
         "with port(s) 5678, found raft-1,raft-1-hs (wrong ports: raft-1 (ports 1)).")
     status["services"][0]["ports"] = [5678]
     assert FILTERS["atomix_missing_products"](status, "cloud-v1beta2", "ns", 3, found) == ""
-    v1 = FILTERS["atomix_status"]({}, "v1", "raft", "ns", 1, layout(), [], [])
+    v1 = FILTERS["atomix_status"]([], "v1", "raft", "ns", 1, layout(), [], [])
     assert v1["database"]["ready"] is False and v1["database"]["kind"] == "RaftStore" and v1["partitions"] == []

@@ -7,7 +7,7 @@ from ansible.errors import AnsibleLookupError
 from ansible import constants as C
 
 from ansible_collections.stateful.datastores.plugins.lookup import k8s_objects
-from ansible_collections.stateful.datastores.plugins.module_utils import runner
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s import connection
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
 
 NAME = "stateful.datastores.k8s_objects"
@@ -62,7 +62,7 @@ def run_lookup(monkeypatch, error, **options):
         def get(self, *args, **kwargs):
             raise error
 
-    monkeypatch.setattr(runner, "Kube", FailingKube)
+    monkeypatch.setattr(connection, "Kube", FailingKube)
     with pytest.raises(AnsibleLookupError) as raised:
         lookup().run([], {}, kind="Pod", namespace="db", **options)
     return str(raised.value)
@@ -90,7 +90,7 @@ def test_a_kind_the_server_does_not_serve_is_named(monkeypatch):
         def get(self, path, query=None, missing_ok=False):
             return None
 
-    monkeypatch.setattr(runner, "Kube", NoGroups)
+    monkeypatch.setattr(connection, "Kube", NoGroups)
     with pytest.raises(AnsibleLookupError, match="serves no kind RaftCluster in raft.atomix.io/v1beta2"):
         lookup().run([], {}, kind="RaftCluster", api_version="raft.atomix.io/v1beta2")
 
@@ -101,9 +101,31 @@ def test_a_kubeconfig_that_does_not_exist_is_named_with_the_callers_variables(mo
     def unconfigurable(params, retry_deadline):
         raise IOError("Invalid kube-config file. No configuration found.")
 
-    monkeypatch.setattr(runner, "Kube", unconfigurable)
+    monkeypatch.setattr(connection, "Kube", unconfigurable)
     with pytest.raises(AnsibleLookupError) as raised:
         lookup().run([], {}, kind="Pod", kubeconfig=missing, connection_variables="loklak_kubeconfig")
     message = str(raised.value)
     assert "cannot configure the Kubernetes client" in message and "the file {} does not exist".format(missing) in message
     assert "loklak_kubeconfig" in message
+
+
+def test_kinds_given_as_terms_are_read_one_after_the_other_into_one_list(monkeypatch):
+    answers = {"/api/v1/namespaces/db/services": {"items": [{"metadata": {"name": "s"}}]},
+               "/apis/apps/v1/namespaces/db/statefulsets": {"items": [{"metadata": {"name": "a"}}]}}
+    monkeypatch.setattr(connection, "Kube", lambda params, retry_deadline: RecordingKube(answers))
+    found = lookup().run([{"kind": "Service", "api_version": "v1"}, {"kind": "StatefulSet"}], {}, namespace="db")
+    assert found == [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}},
+                     {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "a"}}]
+
+
+@pytest.mark.parametrize("terms, options", [
+    ([], {}),
+    ([{"kind": "Service"}], {"kind": "Pod"}),
+    ([{"kind": "Service"}], {"api_version": "v1"}),
+    (["Service"], {}),
+    ([{"api_version": "v1"}], {}),
+    ([{"kind": "Service", "namespace": "db"}], {}),
+])
+def test_either_the_kind_option_or_kinds_as_terms(terms, options):
+    with pytest.raises(AnsibleLookupError, match="k8s_objects (reads either the kind option|terms are kinds)"):
+        lookup().run(terms, {}, **options)
