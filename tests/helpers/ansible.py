@@ -55,8 +55,7 @@ def ansible_env(extra=None):
     return {name: value for name, value in env.items() if value is not None}
 
 
-def run_playbook(playbook, extra_vars=None, check=False, diff=False, inventory=None, env=None, args=(),
-                 timeout=900):
+def playbook_command(playbook, extra_vars=None, check=False, diff=False, inventory=None, args=()):
     command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), str(playbook),
                "-i", str(inventory or REPO / "inventories" / "local")]
     if extra_vars:
@@ -65,8 +64,13 @@ def run_playbook(playbook, extra_vars=None, check=False, diff=False, inventory=N
         command.append("--check")
     if diff:
         command.append("--diff")
-    command += list(args)
-    completed = subprocess.run(command, capture_output=True, text=True, env=ansible_env(env), cwd=str(REPO),
+    return command + list(args)
+
+
+def run_playbook(playbook, extra_vars=None, check=False, diff=False, inventory=None, env=None, args=(),
+                 timeout=900):
+    completed = subprocess.run(playbook_command(playbook, extra_vars, check, diff, inventory, args),
+                               capture_output=True, text=True, env=ansible_env(env), cwd=str(REPO),
                                timeout=timeout, check=False)
     return PlaybookRun(completed)
 
@@ -155,10 +159,23 @@ class JsonPlaybookRun(PlaybookRun):
             self.stderr[-3000:])
 
 
+JSON_OUTPUT = {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1"}
+
+
 def run_playbook_json(playbook, extra_vars=None, check=False, env=None, run_class=None, **kwargs):
     """run_playbook with the JSON callback; returns a JsonPlaybookRun (or the subclass `run_class`)."""
-    extra = {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1"}
-    extra.update(env or {})
-    run = run_playbook(playbook, extra_vars, check=check, env=extra, **kwargs)
+    run = run_playbook(playbook, extra_vars, check=check, env=dict(JSON_OUTPUT, **(env or {})), **kwargs)
     completed = subprocess.CompletedProcess([], run.rc, run.stdout, run.stderr)
     return (run_class or JsonPlaybookRun)(completed)
+
+
+def start_playbook_json(playbook, extra_vars=None, check=False, args=()):
+    """run_playbook_json started in the background, so that the test works meanwhile: a Popen for finish_json."""
+    return subprocess.Popen(playbook_command(playbook, extra_vars, check, args=args), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=ansible_env(JSON_OUTPUT), cwd=str(REPO))
+
+
+def finish_json(process, timeout=900, run_class=None):
+    """The JsonPlaybookRun (or `run_class`) of a start_playbook_json process, once it ends."""
+    stdout, stderr = process.communicate(timeout=timeout)
+    return (run_class or JsonPlaybookRun)(subprocess.CompletedProcess([], process.returncode, stdout, stderr))

@@ -379,11 +379,11 @@ def failure_message(result, seconds):
 
 
 def check_cluster(endpoints, expected_size, deadline, interval=1.0, request_timeout=5.0, transport=None,
-                  cluster_states=("ACTIVE",), clock=time.monotonic, sleep=time.sleep):
+                  cluster_states=("ACTIVE",), sleep=time.sleep):
     """Wait until every member at `endpoints` reports a healthy cluster of `expected_size` members.
 
     endpoints: (host, port) pairs or "host:port" strings, one per member (its REST port).
-    deadline: a time.monotonic() value, or an object with remaining() seconds, shared with other waits.
+    deadline: the Deadline (k8s/deadline.py) shared with the other waits of the run.
     Returns the dict of ``evaluate`` plus ``polls`` and ``elapsed``. Raises HazelcastClusterError, whose
     message says what each member sees and names a split into separate clusters, when the deadline passes.
     """
@@ -392,20 +392,20 @@ def check_cluster(endpoints, expected_size, deadline, interval=1.0, request_time
         raise ValueError("check_cluster needs at least one endpoint")
     if int(expected_size) < 1:
         raise ValueError("expected_size must be at least 1")
-    remaining = deadline.remaining if hasattr(deadline, "remaining") else (lambda: deadline - clock())
     transport = transport or HttpTransport()
+    clock = deadline.clock
     started = clock()
     polls = 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=min(16, len(endpoints))) as pool:
         while True:
             polls += 1
-            timeout = max(0.5, min(request_timeout, remaining()))
+            timeout = max(0.5, min(request_timeout, deadline.remaining()))
             reports = probe_members(endpoints, transport, timeout, executor=pool)
             result = evaluate(reports, int(expected_size), tuple(cluster_states))
             result.update(polls=polls, elapsed=round(clock() - started, 3))
             if result["healthy"]:
                 return result
-            left = remaining()
+            left = deadline.remaining()
             if left <= 0:
                 raise HazelcastClusterError(failure_message(result, clock() - started), result)
             sleep(min(interval, left))

@@ -143,9 +143,8 @@ def run(params, check_mode=False, kube_factory=None):
     """
     deadline = Deadline(params["timeout"])
     if params.get("endpoints"):
-        endpoints = [parse_endpoint(endpoint) for endpoint in params["endpoints"]]
-        expected = params["replicas"] or len(endpoints)
-        failure, result = _check(endpoints, expected, deadline, HttpTransport(), params, check_mode)
+        expected = params["replicas"] or len(params["endpoints"])
+        failure, result = _check(params["endpoints"], expected, deadline, HttpTransport(), params, check_mode)
         summary = _summary(result)
         summary.update(source="endpoints", workload=None)
     else:

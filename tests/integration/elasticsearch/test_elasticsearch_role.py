@@ -29,7 +29,6 @@ import pathlib
 import queue
 import ssl
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -37,7 +36,7 @@ import http.server
 
 import pytest
 
-from tests.helpers.ansible import REPO, JsonPlaybookRun, ansible_env, run_module, run_playbook, run_playbook_json
+from tests.helpers.ansible import REPO, finish_json, run_module, run_playbook, run_playbook_json, start_playbook_json
 from tests.helpers.cluster import (
     apply,
     forward_pod_port,
@@ -63,7 +62,6 @@ OLD_VERSION = "8.19.20"  # the first runs pin this; the upgrade goes to the role
 PLAYBOOK = REPO / "playbooks" / "elasticsearch.yml"
 BAD_INPUT = pathlib.Path(__file__).parent / "bad_input.yml"
 SELECTOR = "app.kubernetes.io/name=elasticsearch,app.kubernetes.io/instance=" + NAME
-JSON_OUTPUT = {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1"}
 HEALTH_TASK = "Verify that every node joined one cluster of elasticsearch_replicas nodes with the wanted health"
 ROLLING_TASK = "Restart the pods that run an old revision, one at a time"
 SCALE_TASK = "Remove the highest nodes (voting exclusions, shards moved away), keeping their volumes"
@@ -103,19 +101,12 @@ class Deployment(object):
         return {k: v for k, v in values.items() if v is not None}
 
     def start(self, check=False, tags=None, **extra):
-        command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), str(PLAYBOOK),
-                   "-i", str(REPO / "inventories" / "local"), "-e", json.dumps(self.role_vars(**extra))]
-        if check:
-            command.append("--check")
-        if tags:
-            command += ["--tags", tags]
-        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=ansible_env(JSON_OUTPUT), cwd=str(REPO))
+        return start_playbook_json(PLAYBOOK, self.role_vars(**extra), check=check,
+                                   args=("--tags", tags) if tags else ())
 
     @staticmethod
     def finish(process, timeout=400):
-        stdout, stderr = process.communicate(timeout=timeout)
-        return JsonPlaybookRun(subprocess.CompletedProcess([], process.returncode, stdout, stderr))
+        return finish_json(process, timeout=timeout)
 
     def run(self, check=False, tags=None, **extra):
         return self.finish(self.start(check=check, tags=tags, **extra))

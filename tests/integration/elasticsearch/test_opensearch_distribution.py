@@ -19,7 +19,6 @@ import base64
 import os
 import shutil
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -27,7 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers.ansible import REPO, JsonPlaybookRun, ansible_env
+from tests.helpers.ansible import REPO, finish_json, start_playbook_json
 from tests.helpers.cluster import apply, forward_pod_port, kubectl, kubectl_json
 from tests.servers.elasticsearch import OPENSEARCH_VERSION, Cluster, Pki, ensure_distribution, missing_tools
 
@@ -40,7 +39,6 @@ pytestmark = [
 PODS = ["os-0", "os-1", "os-2"]
 FACT_TASK = "Set elasticsearch_cluster (health, version, nodes, endpoints, Secrets, volumes)"
 APPLY_TASK = "Apply the ConfigMaps, Services, StatefulSet and PodDisruptionBudget and wait for the pods"
-JSON_OUTPUT = {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1"}
 
 
 @pytest.fixture(scope="module")
@@ -107,11 +105,7 @@ def test_the_role_runs_opensearch_with_its_own_security_settings(place):
     variables = {"elasticsearch_distribution": "opensearch", "elasticsearch_version": OPENSEARCH_VERSION,
                  "elasticsearch_name": "os", "elasticsearch_namespace": namespace,
                  "elasticsearch_storage_class": place["storage_class"], "elasticsearch_timeout": 300}
-    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-               str(REPO / "playbooks" / "elasticsearch.yml"), "-i", str(REPO / "inventories" / "local"),
-               "-e", yaml.safe_dump(variables, default_flow_style=True)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=ansible_env(JSON_OUTPUT), cwd=str(REPO))
+    process = start_playbook_json(REPO / "playbooks" / "elasticsearch.yml", variables)
     try:
         for kind, name in (("secret", "os-credentials"), ("secret", "os-certs"), ("configmap", "os-config"),
                            ("statefulset", "os")):
@@ -135,12 +129,11 @@ def test_the_role_runs_opensearch_with_its_own_security_settings(place):
         for pod, node in zip(PODS, cluster.nodes):
             forward_pod_port(namespace, pod, 9200, node.http_port)
         cluster.wait_formed(time.monotonic() + 300)
-        stdout, stderr = process.communicate(timeout=600)
+        run = finish_json(process, timeout=600)
     finally:
         if process.poll() is None:
             process.kill()
             process.communicate()
-    run = JsonPlaybookRun(subprocess.CompletedProcess([], process.returncode, stdout, stderr))
     assert run.rc == 0, run
     # The security settings the nodes ran with are the role's, TLS and authentication on.
     assert security["plugins.security.disabled"] is False and security["plugins.security.ssl.http.enabled"] is True

@@ -13,16 +13,14 @@ and the member configuration the role applied is parsed by the real Hazelcast co
 """
 import concurrent.futures
 import json
-import pathlib
 import shutil
 import subprocess
-import sys
 import time
 import uuid
 
 import pytest
 
-from tests.helpers.ansible import REPO, ansible_env, run_module
+from tests.helpers.ansible import REPO, JsonPlaybookRun, finish_json, run_module, start_playbook_json
 from tests.helpers.cluster import forward_pod_port, kubectl, kubectl_binary, kubectl_json, kubeconfig_path
 from tests.servers.hazelcast import HAZELCAST_VERSION, HazelcastCluster
 from tests.servers.hazelcast.jar import ensure_jar
@@ -35,76 +33,32 @@ pytestmark = [
 
 NAME = "hz"
 PLAYBOOK = REPO / "playbooks" / "hazelcast.yml"
-JSON_OUTPUT = {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1"}
 VERIFY_TASK = "Verify that every member sees one cluster of hazelcast_replicas members"
 PART_OF = {"app.kubernetes.io/part-of": "stateful-datastores", "app.kubernetes.io/managed-by": "stateful.datastores"}
 
 
 # -- running the role ------------------------------------------------------------------------------
 
-class Run(object):
-    """A finished ansible-playbook run, read through the ansible.posix.json callback."""
-
-    def __init__(self, rc, stdout, stderr, seconds):
-        self.rc, self.stderr, self.seconds = rc, stderr, seconds
-        try:
-            self.output = json.loads(stdout)
-        except ValueError:
-            raise AssertionError("ansible-playbook printed no JSON (rc={}):\n{}\n{}".format(
-                rc, stdout[-4000:], stderr[-4000:]))
-        stats = self.output["stats"].get("localhost", {})
-        self.changed = stats.get("changed", 0)
-        self.failed = rc != 0 or stats.get("failures", 0) > 0
-        self.tasks = [(t["task"]["name"], t["hosts"]["localhost"]) for p in self.output["plays"]
-                      for t in p["tasks"] if "localhost" in t["hosts"]]
-
-    def result(self, name):
-        found = [result for task, result in self.tasks if task == name or task.endswith(" : " + name)]
-        assert found, "task {!r} did not run: {}".format(name, [task for task, _result in self.tasks])
-        return found[-1]
-
+class RoleRun(JsonPlaybookRun):
     @property
     def fact(self):
         return self.result("Set hazelcast_cluster (members, size, version, service endpoint)")[
             "ansible_facts"]["hazelcast_cluster"]
 
-    @property
-    def messages(self):
-        return [str(result.get("msg", "")) for _task, result in self.tasks if result.get("failed")]
 
-    def __repr__(self):
-        return "Run(rc={}, {:.1f}s, changed={}, failed={})\n{}".format(
-            self.rc, self.seconds, [n for n, r in self.tasks if r.get("changed")],
-            [(n, r.get("msg")) for n, r in self.tasks if r.get("failed")], self.stderr[-2000:])
+def start_role(namespace, check=False, **variables):
+    """The role started in the background, so that the test thread can run the members meanwhile."""
+    values = {"hazelcast_name": NAME, "hazelcast_namespace": namespace, "hazelcast_timeout": 120}
+    values.update(variables)
+    return start_playbook_json(PLAYBOOK, values, check=check)
 
 
-class Background(object):
-    """ansible-playbook started in a subprocess, so that the test thread can run the members meanwhile."""
-
-    def __init__(self, playbook, variables, check=False):
-        command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), str(playbook),
-                   "-i", str(REPO / "inventories" / "local"), "-e", json.dumps(variables)]
-        if check:
-            command.append("--check")
-        self.started = time.monotonic()
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                        env=ansible_env(JSON_OUTPUT), cwd=str(REPO))
-
-    def finish(self, timeout=300):
-        stdout, stderr = self.process.communicate(timeout=timeout)
-        return Run(self.process.returncode, stdout, stderr, time.monotonic() - self.started)
+def finish(process):
+    return finish_json(process, timeout=300, run_class=RoleRun)
 
 
 def role(namespace, check=False, **variables):
-    values = {"hazelcast_name": NAME, "hazelcast_namespace": namespace, "hazelcast_timeout": 120}
-    values.update(variables)
-    return Background(PLAYBOOK, values, check=check).finish()
-
-
-def start_role(namespace, **variables):
-    values = {"hazelcast_name": NAME, "hazelcast_namespace": namespace, "hazelcast_timeout": 120}
-    values.update(variables)
-    return Background(PLAYBOOK, values)
+    return finish(start_role(namespace, check=check, **variables))
 
 
 # -- members and pods ------------------------------------------------------------------------------
@@ -304,7 +258,7 @@ def test_scale_1_2_4_2_each_step_verified_on_real_members(deployed, sts_namespac
             map_statefulset_pods(sts_namespace, members, first=before)
         else:
             members.scale_to(replicas)  # the removed pods' members stop
-        done = run.finish()
+        done = finish(run)
         seconds = time.monotonic() - started
         assert not done.failed, done
         fact = done.fact
@@ -333,7 +287,7 @@ def test_two_clusters_behind_one_statefulset_are_reported_as_a_split(deployed, s
     finally:
         other.stop()
     assert split.failed, split
-    message = "\n".join(split.messages)
+    message = "\n".join(split.failure_messages)
     with capsys.disabled():
         print("\nhazelcast role: the failure reported for two clusters behind one StatefulSet:\n" + message)
     assert "split into 2 separate clusters" in message, message
@@ -404,7 +358,7 @@ def bad_input_playbook(namespace):
 def test_bad_input_fails_before_anything_is_created(namespace, tmp_path):
     playbook = tmp_path / "bad-input.yml"
     playbook.write_text(json.dumps(bad_input_playbook(namespace)))
-    run = Background(playbook, {}).finish()
+    run = finish(start_playbook_json(playbook))
     assert run.rc == 0, run  # every failure was rescued
     results = run.result("Report every case")["bad_input_results"]
     assert len(BAD_INPUT) >= 10 and sorted(results, key=int) == [str(i) for i in range(len(BAD_INPUT))]
@@ -459,7 +413,7 @@ def test_deployment_with_dns_discovery_converges(namespace, members, tmp_path):
     pods = watch_pod_names(namespace, 2)  # random names: mapped once they exist
     for pod, member in zip(pods, members.members):
         forward_pod_port(namespace, pod, 5701, member.port)
-    done = run.finish()
+    done = finish(run)
     assert not done.failed, done
     fact = done.fact
     assert fact["healthy"] is True and fact["size"] == 2 and fact["workload_kind"] == "Deployment", fact

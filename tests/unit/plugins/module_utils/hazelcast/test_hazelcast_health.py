@@ -21,6 +21,7 @@ from ansible_collections.stateful.datastores.plugins.module_utils.hazelcast.clus
     parse_members,
     probe_members,
 )
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.deadline import Deadline
 from tests.fakes.clock import FakeClock
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "hazelcast")
@@ -54,8 +55,8 @@ def run(name, expected_size, seconds=0.0, responses=None, **kwargs):
     """check_cluster over a recorded scenario (or given responses) with a fake clock."""
     responses = responses if responses is not None else recorded(name)
     clock = FakeClock()
-    result = check_cluster(list(responses), expected_size, clock.now + seconds, interval=1.0,
-                           transport=RecordedTransport(responses), clock=clock, sleep=clock.sleep, **kwargs)
+    result = check_cluster(list(responses), expected_size, Deadline(seconds, clock), interval=1.0,
+                           transport=RecordedTransport(responses), sleep=clock.sleep, **kwargs)
     return result, clock
 
 
@@ -174,8 +175,8 @@ def test_unreachable_member_is_named():
     responses = recorded("one_member.json")
     clock = FakeClock()
     with pytest.raises(HazelcastClusterError) as caught:
-        check_cluster(list(responses) + ["127.0.0.1:1"], 2, clock.now,
-                      transport=RecordedTransport(responses), clock=clock, sleep=clock.sleep)
+        check_cluster(list(responses) + ["127.0.0.1:1"], 2, Deadline(0, clock),
+                      transport=RecordedTransport(responses), sleep=clock.sleep)
     assert "- 127.0.0.1:1: unreachable: ConnectionRefusedError" in str(caught.value)
 
 
@@ -198,8 +199,7 @@ def test_waits_across_polls_until_healthy():
         if len(clock.sleeps) == 2:
             transport.responses[late] = responses[late]
 
-    result = check_cluster(list(responses), 4, clock.now + 30, interval=1.5, transport=transport,
-                           clock=clock, sleep=sleep)
+    result = check_cluster(list(responses), 4, Deadline(30, clock), interval=1.5, transport=transport, sleep=sleep)
     assert result["healthy"] and result["polls"] == 3 and clock.sleeps == [1.5, 1.5]
 
 
@@ -207,19 +207,16 @@ def test_gives_up_at_the_deadline_without_sleeping_past_it():
     clock = FakeClock()
     responses = recorded("migrating.json")
     with pytest.raises(HazelcastClusterError, match="not healthy after 2.5s"):
-        check_cluster(list(responses), 2, clock.now + 2.5, interval=1.0, transport=RecordedTransport(responses),
-                      clock=clock, sleep=clock.sleep)
+        check_cluster(list(responses), 2, Deadline(2.5, clock), interval=1.0, transport=RecordedTransport(responses),
+                      sleep=clock.sleep)
     assert clock.sleeps == [1.0, 1.0, 0.5]
 
 
 def test_accepts_a_deadline_object():
-    class Deadline:
-        def remaining(self):
-            return -1
-
     responses = recorded("four_members.json")
     with pytest.raises(HazelcastClusterError) as caught:
-        check_cluster(list(responses), 5, Deadline(), transport=RecordedTransport(responses), sleep=pytest.fail)
+        check_cluster(list(responses), 5, Deadline(0, FakeClock()), transport=RecordedTransport(responses),
+                      sleep=pytest.fail)
     assert caught.value.result["polls"] == 1
 
 
