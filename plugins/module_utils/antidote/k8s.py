@@ -37,7 +37,7 @@ from ansible_collections.stateful.datastores.plugins.module_utils.antidote.topol
 )
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.forward import LocalForward
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.lease import held
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.members import object_path
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import object_path
 
 FIELD_MANAGER = "stateful.datastores"
 # createDC and connectDCs from two runs at once leave real AntidoteDB DCs that do not replicate (a createDC

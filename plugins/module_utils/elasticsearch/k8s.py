@@ -27,15 +27,9 @@ from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.
 )
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s import members
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.deadline import Deadline
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.members import (  # pylint: disable=unused-import
-    is_ready,  # noqa: F401  (rolling.py imports these from here)
-    members_running,
-    object_path,
-    ordinal,  # noqa: F401
-    statefulset_pods,
-)
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.members import members_running, statefulset_pods
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import object_path
 
-SECRET_PATH = object_path("Secret")
 REVISION_LABEL = "controller-revision-hash"
 
 # Options every Elasticsearch module shares (besides the Kubernetes connection options).
@@ -88,7 +82,7 @@ def validate_connection(params):
 
 # ---------------------------------------------------------------------- secrets
 def read_secret(kube, namespace, name):
-    secret = kube.get(SECRET_PATH.format(namespace=namespace, name=name), missing_ok=True)
+    secret = kube.get(object_path("Secret", namespace, name), missing_ok=True)
     if secret is None:
         raise EsK8sError("Secret %s/%s not found" % (namespace, name))
     return secret

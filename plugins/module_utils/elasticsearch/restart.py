@@ -19,15 +19,11 @@ from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.
 from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.k8s import (
     REVISION_LABEL,
     describe_pods,
-    is_ready,
-    ordinal,
-    statefulset_pods,
 )
 from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.rolling import Rolling
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.members import object_path
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.members import is_ready, ordinal, statefulset_pods
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import collection_path, object_path
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.watched import Watched
-
-STATEFULSETS_PATH = "/apis/apps/v1/namespaces/{namespace}/statefulsets"
 
 
 def _observed(sts):
@@ -66,7 +62,7 @@ class RollingRestart(Rolling):
         self.sts = self.kube.get(object_path("StatefulSet", self.namespace, self.name))
         if _observed(self.sts):
             return
-        watched = Watched(self.kube, STATEFULSETS_PATH.format(namespace=self.namespace),
+        watched = Watched(self.kube, collection_path("StatefulSet", self.namespace),
                           {"fieldSelector": "metadata.name=" + self.name}, what="StatefulSet " + self.name)
         if not watched.wait(lambda found: self.name in found and _observed(found[self.name]), self.deadline):
             self.fail("the StatefulSet controller has not observed generation %s yet" %

@@ -20,10 +20,9 @@ from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.
     Connection,
     EsK8sError,
     describe_pods,
-    members_running,
-    ordinal,
     validate_connection,
 )
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.members import members_running, ordinal
 
 ROLLING_SPEC = {k: v for k, v in CONNECTION_SPEC.items() if k != "endpoints"}
 ROLLING_SPEC.update({

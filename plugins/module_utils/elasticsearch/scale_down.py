@@ -8,12 +8,10 @@ allocation exclude, wait for the wanted status. PersistentVolumeClaims are kept.
 """
 
 from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.client import ElasticsearchError
-from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.k8s import (
-    describe_pods,
-    statefulset_pods,
-)
+from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.k8s import describe_pods
 from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.rolling import Rolling
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.members import object_path
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.members import statefulset_pods
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import object_path
 
 EXCLUDE_SETTING = "cluster.routing.allocation.exclude._name"
 

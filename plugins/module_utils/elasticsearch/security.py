@@ -17,10 +17,9 @@ import secrets
 import string
 
 from ansible_collections.stateful.datastores.plugins.module_utils import tls
-from ansible_collections.stateful.datastores.plugins.module_utils.elasticsearch.k8s import SECRET_PATH
 from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import collection_path, object_path
 
-SECRETS_PATH = "/api/v1/namespaces/{namespace}/secrets"
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
 TLS_KEYS = ("tls.crt", "tls.key", "ca.crt")
 CA_KEYS = ("ca.crt", "ca.key")
@@ -98,7 +97,7 @@ class Manager:
         return "Secret %s/%s" % (self.namespace, name)
 
     def read(self, name):
-        return self.kube.get(SECRET_PATH.format(namespace=self.namespace, name=name), missing_ok=True)
+        return self.kube.get(object_path("Secret", self.namespace, name), missing_ok=True)
 
     def create(self, name, values, secret_type="Opaque", component=None):
         """POST the Secret; in check mode only note it. A Secret made meanwhile by someone else wins."""
@@ -114,7 +113,7 @@ class Manager:
         from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
 
         try:
-            return self.kube.request("POST", SECRETS_PATH.format(namespace=self.namespace), body=body)
+            return self.kube.request("POST", collection_path("Secret", self.namespace), body=body)
         except KubeError as error:
             if error.status == 409:
                 self.created.remove(name)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import collection_path, object_path
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.verdict import parse_time
 
 MARGIN_S = 60
@@ -24,8 +25,7 @@ class LeaseTimeout(DatastoresError):
 
 
 def _path(namespace, name=None):
-    base = "/apis/coordination.k8s.io/v1/namespaces/{0}/leases".format(namespace)
-    return base + "/" + name if name else base
+    return object_path("Lease", namespace, name) if name else collection_path("Lease", namespace)
 
 
 def _now():

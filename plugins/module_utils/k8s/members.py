@@ -7,19 +7,13 @@ import re
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.forward import LocalForward
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.pods import PodSet
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import BUILTIN, Resource
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import object_path
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.selectors import selector_string
 
 ORDINAL = re.compile(r"^(.*)-(\d+)$")
 
 # One pod to talk to: its name, the local (host, port) that reaches it, and the LocalForward behind that.
 Member = collections.namedtuple("Member", "name address forward")
-
-
-def object_path(kind, namespace="{namespace}", name="{name}"):
-    """The API path of a namespaced built-in object; without namespace and name, a template for str.format."""
-    api_version, plural = BUILTIN[kind][:2]
-    return Resource(api_version, kind, plural, True).object_path(name, namespace)
 
 
 # ---------------------------------------------------------------------- pods: state, order, words

@@ -7,7 +7,7 @@ create it, objects the input names exist (`present`) and objects that would conf
 """
 from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import ResourceCatalog
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import ResourceCatalog, object_path
 
 
 class PreflightError(DatastoresError):
@@ -23,7 +23,7 @@ def _exists(kube, catalog, spec, default_namespace):
 def _namespace_problem(kube, namespace):
     if not namespace or not namespace.get("name") or namespace.get("create", True):
         return None
-    if kube.get("/api/v1/namespaces/" + namespace["name"], missing_ok=True) is not None:
+    if kube.get(object_path("Namespace", None, namespace["name"]), missing_ok=True) is not None:
         return None
     name = namespace["name"]
     variable = namespace.get("variable") or "namespace"

@@ -54,6 +54,22 @@ class Resource(object):
         return self.collection_path(namespace) + "/" + name
 
 
+def builtin(kind):
+    """The Resource of a built-in kind."""
+    api_version, plural, namespaced = BUILTIN[kind]
+    return Resource(api_version, kind, plural, namespaced)
+
+
+def object_path(kind, namespace, name):
+    """The API path of one object of a built-in kind (namespace None for cluster-scoped kinds)."""
+    return builtin(kind).object_path(name, namespace)
+
+
+def collection_path(kind, namespace=None):
+    """The API path of the objects of a built-in kind, in one namespace or in all."""
+    return builtin(kind).collection_path(namespace)
+
+
 class UnknownKind(DatastoresError):
     pass
 
@@ -66,9 +82,8 @@ class ResourceCatalog(object):
         self._groups = {}
 
     def lookup(self, kind, api_version=None):
-        builtin = BUILTIN.get(kind)
-        if builtin and (api_version is None or api_version == builtin[0]):
-            return Resource(builtin[0], kind, builtin[1], builtin[2])
+        if kind in BUILTIN and api_version in (None, BUILTIN[kind][0]):
+            return builtin(kind)
         if not api_version:
             raise UnknownKind("kind {} is not built in: give its api_version (e.g. example.com/v1)".format(kind))
         for entry in self._group_resources(api_version):

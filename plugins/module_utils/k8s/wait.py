@@ -12,14 +12,14 @@ from ansible_collections.stateful.datastores.plugins.module_utils.errors import 
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s import diagnostics, readiness, workload_readiness
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.deadline import Deadline
-from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import Resource, ResourceCatalog
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import ResourceCatalog, builtin
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.selectors import matches
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.verdict import generation_pending
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.watched import Watched, wait_until
 
-PODS = Resource("v1", "Pod", "pods", True)
-SLICES = Resource("discovery.k8s.io/v1", "EndpointSlice", "endpointslices", True)
-EVENTS = Resource("v1", "Event", "events", True)
+PODS = builtin("Pod")
+SLICES = builtin("EndpointSlice")
+EVENTS = builtin("Event")
 WORKLOADS_WITH_PODS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet")
 LOG_LINES = 20
 

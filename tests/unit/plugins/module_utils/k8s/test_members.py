@@ -33,12 +33,6 @@ class Refused(Exception):
     pass
 
 
-def test_object_paths_come_from_one_table():
-    assert members.object_path("StatefulSet", "db", "es") == "/apis/apps/v1/namespaces/db/statefulsets/es"
-    assert members.object_path("Pod").format(namespace="db", name="es-0") == "/api/v1/namespaces/db/pods/es-0"
-    assert members.object_path("Deployment", "ns", "hz") == "/apis/apps/v1/namespaces/ns/deployments/hz"
-
-
 def test_pods_sort_by_numeric_ordinal():
     assert sorted(["hz-10", "hz-2", "hz-0", "hz-1", "other"], key=members.pod_sort_key) == [
         "hz-0", "hz-1", "hz-2", "hz-10", "other"]
