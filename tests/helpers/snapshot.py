@@ -4,7 +4,8 @@
 Left out, because the control plane changes them on its own: Events, Leases, and the status and
 resourceVersion of Nodes (KWOK's heartbeats). Everything else is compared as the API server returns it,
 resourceVersion included, so any write shows. Namespaces being deleted (by an earlier test's cleanup) are
-left out with everything in them.
+left out with everything in them and everything that belongs to them (a PersistentVolume claimed there, the
+IPAddress of a Service there), and so are objects being deleted.
 """
 import json
 
@@ -23,17 +24,25 @@ def _key(obj):
     return "{}/{}/{}".format(obj.get("kind"), metadata.get("namespace", ""), metadata.get("name"))
 
 
+def _left_by_cleanup(obj, live_namespaces):
+    """Being deleted, or in (or belonging to) a namespace that is being deleted or gone."""
+    metadata, spec = obj.get("metadata", {}), obj.get("spec") or {}
+    owners = {metadata.get("namespace"), (spec.get("claimRef") or {}).get("namespace"),
+              (spec.get("parentRef") or {}).get("namespace")}
+    if obj.get("kind") == "Namespace":
+        owners.add(metadata.get("name"))
+    return bool(metadata.get("deletionTimestamp")) or bool(owners - {None, ""} - live_namespaces)
+
+
 def cluster_snapshot():
     """{kind/namespace/name: JSON text} for every listable object in every namespace."""
     listing = json.loads(kubectl("get", ",".join(_listable()), "--all-namespaces", "-o", "json").stdout)
     items = listing.get("items", [])
-    terminating = {obj["metadata"]["name"] for obj in items
-                   if obj.get("kind") == "Namespace" and obj["metadata"].get("deletionTimestamp")}
+    live_namespaces = {obj["metadata"]["name"] for obj in items
+                       if obj.get("kind") == "Namespace" and not obj["metadata"].get("deletionTimestamp")}
     found = {}
     for obj in items:
-        metadata = obj.get("metadata", {})
-        if metadata.get("namespace") in terminating or (obj.get("kind") == "Namespace"
-                                                        and metadata.get("name") in terminating):
+        if _left_by_cleanup(obj, live_namespaces):
             continue
         if obj.get("kind") == "Node":
             obj.pop("status", None)

@@ -13,7 +13,6 @@ pod that comes back with a new IP, a DC whose inter-DC ports nobody reaches) are
 test_antidote_role_standin_faults.py.
 """
 import base64
-import json
 import uuid
 
 import pytest
@@ -21,61 +20,27 @@ import pytest
 from tests.helpers.ansible import REPO, run_playbook_json
 from tests.helpers.cluster import kubectl, kubectl_json, local_storage
 from tests.helpers.reliability import assert_no_secret_printed
-from tests.integration.antidote.conftest import counted_dcs, dc_id, forward_every_pod, ring_members
+from tests.integration.antidote.conftest import (
+    CONNECT_TASK, RoleDeployment, changed, counted_dcs, dc_id, forward_every_pod, ring_members,
+)
 from tests.servers.antidote import AntidoteNodes
 
 pytestmark = pytest.mark.localkube
 
-PLAYBOOK = REPO / "playbooks" / "antidote.yml"
 BAD_INPUT = REPO / "tests" / "integration" / "antidote" / "bad_input.yml"
 DC_NAMES = ("dc1", "dc2", "dc3")
 NODES = 3
-CONNECT_TASK = "Connect the data centres to each other (connectDCs when the record or the counters differ)"
 CREATE_TASK = "Form every data centre from its nodes (createDC where membership must change)"
 
 
-class Deployment(object):
+class Deployment(RoleDeployment):
     def __init__(self, namespace, storage_class, nodes):
-        self.namespace = namespace
-        self.storage_class = storage_class
+        super(Deployment, self).__init__(namespace, storage_class, DC_NAMES, NODES, admin_timeout=(240, 180))
         self.nodes = nodes
-
-    def role_vars(self, **extra):
-        values = {
-            "antidote_namespace": self.namespace,
-            "antidote_datacenters": [{"name": name} for name in DC_NAMES],
-            "antidote_replicas": NODES,
-            "antidote_storage_class": self.storage_class,
-            "antidote_client_service_type": "NodePort",
-            "antidote_wait_timeout": 120,
-            "antidote_dc_timeout": 240,
-            "antidote_connect_timeout": 180,
-        }
-        values.update(extra)
-        return values
-
-    def run(self, check=False, **extra):
-        return run_playbook_json(PLAYBOOK, self.role_vars(**extra), check=check)
-
-    def objects(self):
-        """Names of the objects the role could have created in the namespace."""
-        found = kubectl_json("get", "statefulsets,services,secrets,configmaps,persistentvolumeclaims",
-                             "-n", self.namespace)["items"]
-        return sorted("{0}/{1}".format(item["kind"], item["metadata"]["name"]) for item in found
-                      if item["metadata"]["name"] != "kube-root-ca.crt")
-
-    def record(self):
-        configmap = kubectl_json("get", "configmap", "antidote-dc-connections", "-n", self.namespace)
-        return json.loads(configmap["data"]["record.json"])
 
     def untouched(self):
         """No createDC took effect: every node is still its own one-member ring."""
         return all(ring_members(self.nodes, dc) == 1 for dc in DC_NAMES)
-
-
-def changed(run):
-    """Names of the tasks that reported a change, without the role prefix."""
-    return [task.split(" : ", 1)[-1] for task in run.changed_tasks()]
 
 
 @pytest.fixture(scope="module")

@@ -7,61 +7,18 @@ while its protocol port still answers. The stand-in (tests/standins/antidote_sta
 node's address and blocks a DC's inter-DC ports. Three DCs of one node; KWOK runs the pods and a
 KWOK PortForward per pod sends port-forwards of 8087 and 3001 to the stand-in's node.
 """
-import json
 import uuid
 
 import pytest
 
-from tests.helpers.ansible import REPO, run_playbook_json
-from tests.helpers.cluster import forward_pod_ports, kubectl, kubectl_json, local_storage, recreate_pod
+from tests.helpers.cluster import kubectl, kubectl_json, local_storage, recreate_pod
+from tests.integration.antidote.conftest import CONNECT_TASK, RoleDeployment, changed, forward_every_pod
 from tests.standins.antidote_standin import AntidoteStandin
 
 pytestmark = pytest.mark.localkube
 
-PLAYBOOK = REPO / "playbooks" / "antidote.yml"
 DC_NAMES = ("dc1", "dc2", "dc3")
 NODES = 1
-CONNECT_TASK = "Connect the data centres to each other (connectDCs when the record or the counters differ)"
-
-
-class Deployment(object):
-    def __init__(self, namespace, storage_class, standin):
-        self.namespace = namespace
-        self.storage_class = storage_class
-        self.standin = standin
-
-    def role_vars(self, **extra):
-        values = {
-            "antidote_namespace": self.namespace,
-            "antidote_datacenters": [{"name": name} for name in DC_NAMES],
-            "antidote_replicas": NODES,
-            "antidote_storage_class": self.storage_class,
-            "antidote_client_service_type": "NodePort",
-            "antidote_wait_timeout": 120,
-            "antidote_dc_timeout": 60,
-            "antidote_connect_timeout": 60,
-        }
-        values.update(extra)
-        return values
-
-    def run(self, check=False, **extra):
-        return run_playbook_json(PLAYBOOK, self.role_vars(**extra), check=check)
-
-    def objects(self):
-        """Names of the objects the role could have created in the namespace."""
-        found = kubectl_json("get", "statefulsets,services,secrets,configmaps,persistentvolumeclaims",
-                             "-n", self.namespace)["items"]
-        return sorted("{0}/{1}".format(item["kind"], item["metadata"]["name"]) for item in found
-                      if item["metadata"]["name"] != "kube-root-ca.crt")
-
-    def record(self):
-        configmap = kubectl_json("get", "configmap", "antidote-dc-connections", "-n", self.namespace)
-        return json.loads(configmap["data"]["record.json"])
-
-
-def changed(run):
-    """Names of the tasks that reported a change, without the role prefix."""
-    return [task.split(" : ", 1)[-1] for task in run.changed_tasks()]
 
 
 @pytest.fixture(scope="module")
@@ -73,11 +30,10 @@ def deployment():
             kubectl("create", "namespace", namespace)
             # Default stand-in layout: DC dcK's nodes are antidote@antidote-dcK-<i>.antidote-dcK, the names the
             # role derives for StatefulSet antidote-dcK and its headless Service.
-            for dc in standin.describe()["dcs"]:
-                for node in dc["nodes"]:
-                    pod = node["name"].split("@", 1)[1].split(".", 1)[0]
-                    forward_pod_ports(namespace, pod, {8087: node["pb_port"], 3001: node["metrics_port"]})
-            yield Deployment(namespace, storage_class, standin)
+            forward_every_pod(namespace, standin)
+            deployment = RoleDeployment(namespace, storage_class, DC_NAMES, NODES, admin_timeout=(60, 60))
+            deployment.standin = standin
+            yield deployment
     finally:
         standin.stop()
         kubectl("delete", "namespace", namespace, "--wait=false", check=False)

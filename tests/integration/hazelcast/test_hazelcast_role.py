@@ -21,6 +21,7 @@ import uuid
 import pytest
 
 from tests.helpers.ansible import REPO, JsonPlaybookRun, finish_json, run_module, start_playbook_json
+from tests.helpers.bad_input import every_case_playbook
 from tests.helpers.cluster import forward_pod_port, kubectl, kubectl_binary, kubectl_json, kubeconfig_path
 from tests.servers.hazelcast import HAZELCAST_VERSION, HazelcastCluster
 from tests.servers.hazelcast.jar import ensure_jar
@@ -330,34 +331,10 @@ CHOICES = {
 VALIDATION_TASKS = ("Validating arguments against arg spec", "Fail on values the argument specs cannot check")
 
 
-def bad_input_playbook(namespace):
-    """One play per case; each failure is rescued and recorded, so that one run tries every case."""
-    plays = []
-    for index, (_variable, variables) in enumerate(BAD_INPUT):
-        values = {"hazelcast_name": NAME, "hazelcast_namespace": namespace, "hazelcast_kubeconfig": kubeconfig_path()}
-        values.update(variables)
-        plays.append({
-            "name": "Bad input case {}".format(index), "hosts": "localhost", "gather_facts": False, "vars": values,
-            "tasks": [{"name": "Try the role", "block": [
-                {"name": "Run the hazelcast role", "ansible.builtin.include_role": {
-                    "name": "stateful.datastores.hazelcast"}},
-                {"name": "Record a run that did not fail", "ansible.builtin.set_fact": {
-                    "bad_input_results": "{{ bad_input_results | default({}) | combine({'%d': 'PASSED'}) }}" % index}},
-            ], "rescue": [
-                {"name": "Record the failure", "ansible.builtin.set_fact": {
-                    "bad_input_results": "{{ bad_input_results | default({}) | combine({'%d': "
-                                         "{'task': ansible_failed_task.name, "
-                                         "'msg': ansible_failed_result.msg | default('') | string}}) }}" % index}},
-            ]}],
-        })
-    plays.append({"name": "Report", "hosts": "localhost", "gather_facts": False, "tasks": [
-        {"name": "Report every case", "ansible.builtin.debug": {"var": "bad_input_results"}}]})
-    return plays
-
-
 def test_bad_input_fails_before_anything_is_created(namespace, tmp_path):
     playbook = tmp_path / "bad-input.yml"
-    playbook.write_text(json.dumps(bad_input_playbook(namespace)))
+    playbook.write_text(json.dumps(every_case_playbook(
+        "hazelcast", {"hazelcast_name": NAME, "hazelcast_namespace": namespace}, BAD_INPUT)))
     run = finish(start_playbook_json(playbook))
     assert run.rc == 0, run  # every failure was rescued
     results = run.result("Report every case")["bad_input_results"]

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from tests.helpers.ansible import run_playbook_json
-from tests.helpers.cluster import kubeconfig_path
+from tests.helpers.bad_input import every_case_playbook
 from tests.helpers.reliability import record
 from tests.helpers.snapshot import cluster_snapshot, differences
 
@@ -204,35 +204,12 @@ TABLES = {
 }
 
 
-def table_playbook(role, table):
-    plays = []
-    for index, (_variable, variables) in enumerate(table["cases"]):
-        values = dict(table["base"], **{role + "_kubeconfig": kubeconfig_path()})
-        values.update(variables)
-        plays.append({
-            "name": "Bad input case {}".format(index), "hosts": "localhost", "gather_facts": False, "vars": values,
-            "tasks": [{"name": "Try the role", "block": [
-                {"name": "Run the role", "ansible.builtin.include_role": {"name": "stateful.datastores." + role}},
-                {"name": "Record a run that did not fail", "ansible.builtin.set_fact": {
-                    "bad_input_results": "{{ bad_input_results | default({}) | combine({'%d': 'PASSED'}) }}" % index}},
-            ], "rescue": [
-                {"name": "Record the failure", "ansible.builtin.set_fact": {
-                    "bad_input_results": "{{ bad_input_results | default({}) | combine({'%d': "
-                                         "{'task': ansible_failed_task.name, "
-                                         "'msg': ansible_failed_result.msg | default('') | string}}) }}" % index}},
-            ]}],
-        })
-    plays.append({"name": "Report", "hosts": "localhost", "gather_facts": False, "tasks": [
-        {"name": "Report every case", "ansible.builtin.debug": {"var": "bad_input_results"}}]})
-    return plays
-
-
 @pytest.mark.parametrize("role", sorted(TABLES))
 def test_every_bad_value_is_refused_before_any_write_naming_its_variable(role, tmp_path):
     table = TABLES[role]
     assert len(table["cases"]) >= 15
     playbook = tmp_path / "bad-input.yml"
-    playbook.write_text(json.dumps(table_playbook(role, table)))
+    playbook.write_text(json.dumps(every_case_playbook(role, table["base"], table["cases"])))
     before = cluster_snapshot()
     run = run_playbook_json(playbook, timeout=600)
     after = cluster_snapshot()
