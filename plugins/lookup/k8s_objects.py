@@ -93,9 +93,11 @@ class LookupModule(LookupBase):
         connection = KubeConnection(params, variables=self.get_option("connection_variables"))
         try:
             kube = connection.kube(retry_deadline=self.get_option("retry_timeout"))
+            catalog = ResourceCatalog(kube)  # one discovery call per API group for all the kinds
             return [found for kind, api_version in kinds
                     for found in read_objects(kube, kind, api_version, self.get_option("namespace"),
-                                              self.get_option("resource_name"), self.get_option("label_selector"))]
+                                              self.get_option("resource_name"), self.get_option("label_selector"),
+                                              catalog)]
         except DatastoresError as error:
             raise AnsibleLookupError(connection.describe(error))
 
@@ -114,8 +116,8 @@ def kinds_to_read(terms, kind, api_version):
     return [(term["kind"], term.get("api_version")) for term in terms]
 
 
-def read_objects(kube, kind, api_version=None, namespace=None, name=None, label_selector=None):
-    resource = ResourceCatalog(kube).lookup(kind, api_version)
+def read_objects(kube, kind, api_version=None, namespace=None, name=None, label_selector=None, catalog=None):
+    resource = (catalog or ResourceCatalog(kube)).lookup(kind, api_version)
     identity = {"apiVersion": resource.api_version, "kind": resource.kind}
     if name:
         found = kube.get(resource.object_path(name, namespace), missing_ok=True)

@@ -118,6 +118,19 @@ def test_kinds_given_as_terms_are_read_one_after_the_other_into_one_list(monkeyp
                      {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "a"}}]
 
 
+def test_kinds_of_one_api_group_cost_one_discovery_call(monkeypatch):
+    group = {"resources": [{"kind": "Database", "name": "databases", "namespaced": True},
+                           {"kind": "Partition", "name": "partitions", "namespaced": True}]}
+    answers = {"/apis/cloud.atomix.io/v1beta2": group,
+               "/apis/cloud.atomix.io/v1beta2/namespaces/db/databases": {"items": []},
+               "/apis/cloud.atomix.io/v1beta2/namespaces/db/partitions": {"items": []}}
+    kube = RecordingKube(answers)
+    monkeypatch.setattr(connection, "Kube", lambda params, retry_deadline: kube)
+    kinds = [{"kind": kind, "api_version": "cloud.atomix.io/v1beta2"} for kind in ("Database", "Partition")]
+    assert lookup().run(kinds, {}, namespace="db") == []
+    assert [path for path, _query in kube.calls].count("/apis/cloud.atomix.io/v1beta2") == 1
+
+
 @pytest.mark.parametrize("terms, options", [
     ([], {}),
     ([{"kind": "Service"}], {"kind": "Pod"}),
