@@ -162,20 +162,24 @@ class JsonPlaybookRun(PlaybookRun):
 JSON_OUTPUT = {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1"}
 
 
-def run_playbook_json(playbook, extra_vars=None, check=False, env=None, run_class=None, **kwargs):
-    """run_playbook with the JSON callback; returns a JsonPlaybookRun (or the subclass `run_class`)."""
-    run = run_playbook(playbook, extra_vars, check=check, env=dict(JSON_OUTPUT, **(env or {})), **kwargs)
-    completed = subprocess.CompletedProcess([], run.rc, run.stdout, run.stderr)
-    return (run_class or JsonPlaybookRun)(completed)
-
-
-def start_playbook_json(playbook, extra_vars=None, check=False, args=()):
-    """run_playbook_json started in the background, so that the test works meanwhile: a Popen for finish_json."""
-    return subprocess.Popen(playbook_command(playbook, extra_vars, check, args=args), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=ansible_env(JSON_OUTPUT), cwd=str(REPO))
+def start_playbook_json(playbook, extra_vars=None, check=False, env=None, diff=False, inventory=None, args=()):
+    """ansible-playbook with the JSON callback, started in the background: a Popen for finish_json."""
+    return subprocess.Popen(playbook_command(playbook, extra_vars, check, diff, inventory, args),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=ansible_env(dict(JSON_OUTPUT, **(env or {}))), cwd=str(REPO))
 
 
 def finish_json(process, timeout=900, run_class=None):
-    """The JsonPlaybookRun (or `run_class`) of a start_playbook_json process, once it ends."""
-    stdout, stderr = process.communicate(timeout=timeout)
+    """The JsonPlaybookRun (or `run_class`) of a start_playbook_json process, once it ends (killed on timeout)."""
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
     return (run_class or JsonPlaybookRun)(subprocess.CompletedProcess([], process.returncode, stdout, stderr))
+
+
+def run_playbook_json(playbook, extra_vars=None, check=False, env=None, run_class=None, timeout=900, **kwargs):
+    """start_playbook_json, then finish_json: a JsonPlaybookRun (or the subclass `run_class`)."""
+    return finish_json(start_playbook_json(playbook, extra_vars, check, env, **kwargs), timeout, run_class)
