@@ -101,6 +101,7 @@ class AntidoteNode:
         self.ports = dict((key, free_port()) for key in ("pb", "metrics", "pubsub", "logreader", "handoff", "dist"))
         self.root = os.path.join(cluster.workdir, name.replace("@", "_"))
         self.log_path = os.path.join(self.root, "console.log")
+        self.booted_path = os.path.join(self.root, "booted")
         self.process = None
         self.wanted = False  # False once stop() or kill() asked it to end: then an exit is not restarted
         self.restarts = 0
@@ -151,15 +152,18 @@ class AntidoteNode:
                    "-riak_core", "handoff_port", str(self.ports["handoff"]),
                    "-riak_core", "handoff_ip", '"%s"' % LOOPBACK,
                    "-antidote", "router_bind_ip", '"%s"' % LOOPBACK,
-                   "-riak_core", "ring_creation_size", str(self.cluster.ring_size)]
+                   "-riak_core", "ring_creation_size", str(self.cluster.ring_size),
+                   # init evaluates this after the boot script, so after antidote_app:start/2 has returned
+                   "-eval", 'file:write_file("%s", <<>>)' % self.booted_path]
+        if os.path.exists(self.booted_path):
+            os.remove(self.booted_path)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(command, cwd=self.root, env=env, stdin=subprocess.DEVNULL,
                                             stdout=log, stderr=subprocess.STDOUT,
                                             preexec_fn=_parent_death_signal())
 
     def _restart_on_exit(self):
-        """AntidoteDB 0.2.2 can exit at start when the nodes of a DC start together under load (a global name of
-        a sibling not registered yet); in a pod the kubelet starts it again, so the harness does too."""
+        """A node that exits by itself is started again, as the kubelet restarts a pod's container."""
         process = self.process
         while True:
             process.wait()
@@ -177,7 +181,12 @@ class AntidoteNode:
                 process = self.process
 
     def ready(self, timeout=2.0):
-        """True when the protocol-buffer port runs a transaction (the vnodes are up)."""
+        """True when the node has booted and its protocol-buffer port runs a transaction.
+
+        The port answers before antidote_app:start/2 returns; a node joined into a ring during that time
+        exits (its start runs over the DC's nodes and calls their servers), so the boot must be over first."""
+        if not os.path.exists(self.booted_path):
+            return False
         from ansible_collections.stateful.datastores.plugins.module_utils.antidote.pb import AntidoteClient
         return AntidoteClient(CLIENT_HOST, self.ports["pb"], timeout=timeout).speaks_antidote_pb(timeout)
 
