@@ -5,6 +5,7 @@
 
     python -m benchmarks.reliability
 """
+import datetime
 import json
 import pathlib
 
@@ -14,7 +15,8 @@ FILE = pathlib.Path(__file__).resolve().parents[1] / ".build" / "reliability.jso
 def section(data):
     if not data:
         return "Reliability: no numbers yet ({} is written by `make test`).".format(FILE)
-    lines = ["Reliability, as the last test run saw it:"]
+    lines = ["Reliability, as the last test run in this checkout saw it{}:".format(
+        " (written {})".format(data["written"]) if "written" in data else "")]
     bad = data.get("bad_inputs", {})
     if bad:
         total = {key: sum(int(row[key]) for row in bad.values()) for key in ("tried", "refused", "naming_the_variable")}
@@ -38,7 +40,10 @@ def section(data):
 
 
 def load():
-    return json.loads(FILE.read_text()) if FILE.exists() else {}
+    if not FILE.exists():
+        return {}
+    written = datetime.datetime.fromtimestamp(FILE.stat().st_mtime, datetime.timezone.utc)
+    return dict(json.loads(FILE.read_text()), written="{:%Y-%m-%d %H:%M} UTC".format(written))
 
 
 def main():

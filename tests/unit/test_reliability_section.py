@@ -13,7 +13,9 @@ def test_totals_and_what_did_not_hold_are_named():
                        "hazelcast": {"tried": 16, "refused": 15, "naming_the_variable": 15,
                                      "cluster_unchanged": False}},
         "faults": {"tests/a.py::test_one": "survived", "tests/b.py::test_two": "not survived"},
-        "secrets": {"site": {"checked": 3, "leaked": 0}, "es": {"checked": 4, "leaked": 1}}})
+        "secrets": {"site": {"checked": 3, "leaked": 0}, "es": {"checked": 4, "leaked": 1}},
+        "written": "2026-12-04 08:00 UTC"})
+    assert "as the last test run in this checkout saw it (written 2026-12-04 08:00 UTC):" in text
     assert ("36 tried across 2 roles, 35 refused before any write, 34 with a message naming the variable; "
             "cluster unchanged after 1 of 2 tables") in text
     assert "2 injected, 1 survived; not survived: tests/b.py::test_two" in text

@@ -10,6 +10,7 @@ import threading
 
 from ansible_collections.stateful.datastores.plugins.module_utils.errors import DatastoresError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s import diagnostics, readiness, workload_readiness
+from ansible_collections.stateful.datastores.plugins.module_utils.k8s.pod_health import pod_ready
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.client import KubeError
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.deadline import Deadline
 from ansible_collections.stateful.datastores.plugins.module_utils.k8s.resources import ResourceCatalog, builtin
@@ -41,11 +42,6 @@ WAIT_OBJECT_SPEC = {
     }},
     "replace_stuck_pods": {"type": "bool", "default": False},
 }
-
-
-def _pod_ready(pod):
-    conditions = pod.get("status", {}).get("conditions") or []
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
 class WaitError(DatastoresError):
@@ -199,7 +195,7 @@ class Waiter(object):
             if target.spec.get("replace_stuck_pods"):
                 # Pods being replaced are not failures; before the new template is observed, none can be told apart.
                 extra["pods"] = [p for p in extra["pods"] if p["metadata"].get("uid") not in target.replaced
-                                 and (_pod_ready(p) or not generation_pending(obj))]
+                                 and (pod_ready(p) or not generation_pending(obj))]
         elif target.resource.kind == "Service":
             name = obj["metadata"]["name"]
             slices = self._collection(SLICES, namespace).objects.values()
@@ -241,7 +237,7 @@ class Waiter(object):
         verdict = target.verdict or readiness.Verdict("waiting", "NotObserved",
                                                       "{}: not observed yet".format(target.describe()))
         objects = list(self.collections[target.group_key].objects.values())
-        pods = [p for p in self._related_pods(target, objects) if not _pod_ready(p)]
+        pods = [p for p in self._related_pods(target, objects) if not pod_ready(p)]
         names = [o["metadata"]["name"] for o in objects] + [p["metadata"]["name"] for p in pods]
         return diagnostics.explain(verdict, self._events(target.namespace, names), self._logs(pods))
 
