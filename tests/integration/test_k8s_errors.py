@@ -1,23 +1,17 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Kubernetes failures in words, from the real API server and from an address where none listens."""
-import socket
 import time
 
 import pytest
 
 from tests.helpers.ansible import run_module
+from tests.helpers.ports import free_port
 
 pytestmark = pytest.mark.localkube
 
 
-def closed_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_wait_ready_against_an_unreachable_api_server_says_connection_refused():
-    address = "https://127.0.0.1:{}".format(closed_port())
+    address = "https://127.0.0.1:{}".format(free_port())
     started = time.monotonic()
     rc, result = run_module("stateful.datastores.wait_ready", {
         "host": address, "api_key": "unused", "validate_certs": False, "namespace": "ns", "timeout": 3,
@@ -43,7 +37,7 @@ def test_k8s_apply_does_not_retry_an_object_the_api_server_cannot_convert(namesp
 def test_k8s_apply_retries_an_unreachable_api_server_within_wait_timeout_only():
     started = time.monotonic()
     rc, result = run_module("stateful.datastores.k8s_apply", {
-        "host": "https://127.0.0.1:{}".format(closed_port()), "api_key": "unused", "validate_certs": False,
+        "host": "https://127.0.0.1:{}".format(free_port()), "api_key": "unused", "validate_certs": False,
         "namespace": "ns", "wait_timeout": 4,
         "definition": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}]})
     elapsed = time.monotonic() - started

@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from tests.helpers.cluster import apply, kubectl, kubectl_binary, kubeconfig_path
+from tests.helpers.ports import free_port
 
 BUSYBOX = "localhost/localkube/busybox:1.35"
 
@@ -72,9 +73,7 @@ def test_logs_and_exec_go_through_the_kubelet(web):
 
 
 def test_port_forward_reaches_the_container(web):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     forward = subprocess.Popen([kubectl_binary(), "--kubeconfig", kubeconfig_path(), "port-forward", "-n", web,
                                 "pod/web", "{}:8080".format(port)], stdout=subprocess.PIPE, text=True)
     try:

@@ -11,6 +11,7 @@ import yaml
 
 from tests.helpers.ansible import REPO, run_playbook_json
 from tests.helpers.cluster import kubeconfig_path, kubectl
+from tests.helpers.ports import free_port
 from tests.helpers.snapshot import cluster_snapshot, differences
 
 pytestmark = [pytest.mark.localkube]
@@ -77,15 +78,8 @@ def kubeconfig_copy(tmp_path, server=None, token=None):
     return str(path)
 
 
-def closed_port():
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_unreachable_api_server_says_connection_refused_and_names_the_variable(tmp_path):
-    kubeconfig = kubeconfig_copy(tmp_path, server="https://127.0.0.1:{}".format(closed_port()))
+    kubeconfig = kubeconfig_copy(tmp_path, server="https://127.0.0.1:{}".format(free_port()))
     before = cluster_snapshot()
     run = role("t-hz-unreachable", hazelcast_kubeconfig=kubeconfig)
     message = failed_before_writing(run, before)

@@ -21,13 +21,13 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
+from tests.helpers.ports import free_port
 from tests.servers.antidote.release import AntidoteBuildError, cache_root, ensure_release
 
 LOOPBACK = "127.0.0.2"
@@ -40,27 +40,6 @@ START_RESTARTS = 2  # how often a node that exits by itself is started again, as
 
 class AntidoteHarnessError(RuntimeError):
     pass
-
-
-# Below the kernel's ephemeral range (32768 and up): an outgoing connection (a port-forward, a module) never
-# takes one of these between the probe and the node's own bind, which made nodes exit with eaddrinuse.
-PORT_RANGE = (20000, 32768)
-_next_port = [random.randrange(*PORT_RANGE)]
-
-
-def free_port():
-    """A TCP port nothing listens on (probed on every address: Antidote binds 0.0.0.0)."""
-    low, high = PORT_RANGE
-    for _attempt in range(high - low):
-        port = _next_port[0]
-        _next_port[0] = low + (port + 1 - low) % (high - low)
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind(("", port))
-            except OSError:
-                continue
-            return port
-    raise AntidoteHarnessError("no free TCP port in {}-{}".format(low, high - 1))
 
 
 def _parent_death_signal():
@@ -98,7 +77,7 @@ class AntidoteNode:
         self.name = name
         self.dc = dc
         self.host = name.split("@", 1)[1]
-        self.ports = dict((key, free_port()) for key in ("pb", "metrics", "pubsub", "logreader", "handoff", "dist"))
+        self.ports = dict((key, free_port("")) for key in ("pb", "metrics", "pubsub", "logreader", "handoff", "dist"))
         self.root = os.path.join(cluster.workdir, name.replace("@", "_"))
         self.log_path = os.path.join(self.root, "console.log")
         self.booted_path = os.path.join(self.root, "booted")

@@ -13,10 +13,10 @@ Deployment the role deploys (which KWOK only simulates). Everything they listen 
 """
 import os
 import signal
-import socket
 import subprocess
 import threading
 
+from tests.helpers.ports import free_port
 from tests.servers.atomix.build import build
 from tests.servers.atomix.service_account import admin_client, service_account_kubeconfig, wait_for_service_account
 
@@ -25,12 +25,6 @@ CLOUD_BINARIES = {
     "atomix-controller": "kubernetes-controller-v0.2.0-beta.5",
     "raft-storage-controller": "raft-storage-controller-v0.1.1",
 }
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class HostController(object):

@@ -19,8 +19,8 @@ import threading
 import yaml
 from kubernetes import client
 
+from tests.helpers.ports import free_port
 from tests.servers.atomix.build import build
-from tests.servers.atomix.controllers import free_port
 from tests.servers.atomix.netns import SealedNamespace
 from tests.servers.atomix.service_account import admin_client, service_account_kubeconfig, wait_for_service_account
 

@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from tests.helpers.ports import free_ports
+
 OPENSEARCH_VERSION = "2.19.1"
 HERE = Path(__file__).resolve().parent
 POM = HERE / "pom.xml"
@@ -124,22 +126,6 @@ def ensure_distribution(timeout: float = 900) -> Path:
     (netty / "plugin-security.policy").write_text(NETTY_POLICY)
     marker.write_text(stamp)
     return DIST
-
-
-def free_ports(count: int) -> List[int]:
-    """Ports the kernel hands out on 127.0.0.1; all sockets are held until every port is chosen."""
-    import socket
-
-    socks = []
-    try:
-        while len(socks) < count:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", 0))
-            socks.append(sock)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for sock in socks:
-            sock.close()
 
 
 def _run(cmd: List[str], **kwargs) -> None:

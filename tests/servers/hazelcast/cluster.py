@@ -13,6 +13,7 @@ import tempfile
 import time
 import uuid
 
+from tests.helpers.ports import free_port
 from tests.servers.hazelcast.jar import HAZELCAST_VERSION, MAIN_CLASS, ensure_jar
 from tests.servers.hazelcast.member_config import render_member_config
 
@@ -34,13 +35,6 @@ JVM_TUNING = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.net.preferI
 
 class HazelcastHarnessError(RuntimeError):
     pass
-
-
-def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def port_is_free(port):
