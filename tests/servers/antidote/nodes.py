@@ -18,7 +18,6 @@ of them here dials 127.0.0.1 or 127.0.0.2.
 
 import ctypes
 import os
-import random
 import shutil
 import signal
 import subprocess
