@@ -20,18 +20,23 @@ def free_port(host="127.0.0.1"):
     return free_ports(1, host)[0]
 
 
+def port_is_free(port, host="127.0.0.1"):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
 def free_ports(count, host="127.0.0.1"):
     """`count` different free ports, taken in turn from the range."""
     ports = []
     for _attempt in range(_HIGH - _LOW):
         port = _next[0]
         _next[0] = _LOW + (port + 1 - _LOW) % (_HIGH - _LOW)
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind((host, port))
-            except OSError:
-                continue
-        ports.append(port)
-        if len(ports) == count:
-            return ports
+        if port_is_free(port, host):
+            ports.append(port)
+            if len(ports) == count:
+                return ports
     raise OSError("no {} free TCP port(s) in {}-{}".format(count, _LOW, _HIGH - 1))

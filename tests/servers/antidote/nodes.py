@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 
-from tests.helpers.ports import free_port
+from tests.helpers.ports import free_ports
 from tests.servers.antidote.release import AntidoteBuildError, cache_root, ensure_release
 
 LOOPBACK = "127.0.0.2"
@@ -76,7 +76,8 @@ class AntidoteNode:
         self.name = name
         self.dc = dc
         self.host = name.split("@", 1)[1]
-        self.ports = dict((key, free_port("")) for key in ("pb", "metrics", "pubsub", "logreader", "handoff", "dist"))
+        roles = ("pb", "metrics", "pubsub", "logreader", "handoff", "dist")
+        self.ports = dict(zip(roles, free_ports(len(roles), "")))  # "": every address, Antidote binds 0.0.0.0
         self.root = os.path.join(cluster.workdir, name.replace("@", "_"))
         self.log_path = os.path.join(self.root, "console.log")
         self.booted_path = os.path.join(self.root, "booted")

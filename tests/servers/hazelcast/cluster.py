@@ -6,14 +6,13 @@ import http.client
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 
-from tests.helpers.ports import free_port
+from tests.helpers.ports import free_port, port_is_free
 from tests.servers.hazelcast.jar import HAZELCAST_VERSION, MAIN_CLASS, ensure_jar
 from tests.servers.hazelcast.member_config import render_member_config
 
@@ -35,15 +34,6 @@ JVM_TUNING = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.net.preferI
 
 class HazelcastHarnessError(RuntimeError):
     pass
-
-
-def port_is_free(port):
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-        return True
 
 
 def _parent_death_signal():
@@ -220,14 +210,10 @@ class HazelcastCluster:
     # -- internals --------------------------------------------------------------------------------
 
     def _allocate_port(self, index):
-        in_use = {m.port for m in self.members}
         if self.base_port is None:
-            port = free_port()
-            while port in in_use:
-                port = free_port()
-            return port
+            return free_port(HOST)  # taken in turn: not one a member started before is using
         port = self.base_port + index
-        if not port_is_free(port):
+        if not port_is_free(port, HOST):
             raise HazelcastHarnessError("port %s:%d is already in use; choose another base_port" % (HOST, port))
         return port
 
